@@ -1,0 +1,28 @@
+# The nnstudy study: datasets -> gradient checks -> learning-rate tuning ->
+# training of every combination -> tables -> report.
+# Run it with `snakemake --cores 4`; see README.md.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The default study, unless the command line names other config files: a
+# --configfile replaces it instead of being merged into it key by key.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/gradcheck.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/replication.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

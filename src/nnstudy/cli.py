@@ -1,0 +1,210 @@
+"""The ``nnstudy`` command line: try one combination, or replicate the course."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from nnstudy import __version__
+from nnstudy.errors import ConfigError, DataError, invalid
+
+
+def parse_seeds(text):
+    """"0-31" -> [0, ..., 31]; "1,5,9" -> [1, 5, 9]; "7" -> [7]."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            if "-" in part.strip()[1:]:
+                low, high = part.split("-", 1)
+                seeds.extend(range(int(low), int(high) + 1))
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise invalid("--seeds", text, "a range like 0-31 or a list like 1,5,9") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise invalid("--seeds", text, "distinct non-negative seeds")
+    return seeds
+
+
+def parse_layers(text):
+    """"10,5" -> [10, 5]; "" -> [] (logistic regression)."""
+    try:
+        layers = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        raise invalid("--layers", text, "comma-separated positive sizes like 10,5") from None
+    if any(n < 1 for n in layers):
+        raise invalid("--layers", text, "comma-separated positive sizes like 10,5")
+    return layers
+
+
+def load_splits(dataset, data_seed, dev_fraction, test_fraction):
+    """A dataset from a generator name, a .mat file, a cat/non-cat folder or an nnstudy .h5."""
+    from nnstudy import datasets, io
+
+    path = Path(dataset)
+    if dataset in datasets.GENERATORS:
+        return datasets.make_dataset(dataset, data_seed, None, dev_fraction, test_fraction)
+    if path.suffix == ".mat":
+        return datasets.make_dataset("mat", data_seed, None, dev_fraction, path=path)
+    if path.is_dir():
+        return datasets.make_dataset("cat", data_seed, None, dev_fraction, path=path)
+    if path.suffix in (".h5", ".hdf5"):
+        return io.read_dataset(path)
+    raise invalid(
+        "--dataset",
+        dataset,
+        "a generator (" + ", ".join(datasets.GENERATORS) + "), a .mat file, "
+        "a folder with the cat/non-cat files, or an nnstudy dataset .h5",
+    )
+
+
+def command_train(args):
+    import numpy as np
+
+    from nnstudy import io
+    from nnstudy.experiment import ModelSpec, architecture_for, run_batch
+    from nnstudy.regularizers import regularizer_settings
+    from nnstudy.training import TrainConfig
+
+    seeds = parse_seeds(args.seeds)
+    splits = load_splits(args.dataset, args.data_seed, args.dev_fraction, args.test_fraction)
+    arch = architecture_for(splits, parse_layers(args.layers), args.activation)
+    settings = regularizer_settings(
+        args.regularizer, lambd=args.lambd, keep_prob=args.keep_prob, patience=args.patience
+    )
+    specs = [
+        ModelSpec(args.init, seed, args.learning_rate, args.scale, **settings) for seed in seeds
+    ]
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        schedule=args.decay,
+        decay_rate=args.decay_rate,
+        decay_interval=args.decay_interval,
+        eval_every=args.eval_every,
+    )
+    optimizer_params = {
+        "beta": args.beta,
+        "beta1": args.beta1,
+        "beta2": args.beta2,
+        "epsilon": args.epsilon,
+    }
+    outcome = run_batch(splits, arch, args.optimizer, optimizer_params, config, specs)
+
+    columns = ("seed", "status", "train_accuracy", "dev_accuracy", "test_accuracy", "final_cost")
+    print(" ".join(f"{c:>14}" for c in columns))
+    for row in outcome.rows():
+        print(" ".join(f"{row[c]:>14.4f}" if isinstance(row[c], float) else f"{row[c]:>14}" for c in columns))
+    for key in ("train_accuracy", "dev_accuracy", "test_accuracy"):
+        values = outcome.metrics[key]
+        print(f"{key}: mean {np.nanmean(values):.4f}, std {np.nanstd(values):.4f} over {len(seeds)} seeds")
+    print(f"trained {len(seeds)} models x {outcome.result.steps} steps in {outcome.result.wall_time:.2f} s")
+    if args.out:
+        metadata = {
+            "command": "train",
+            "arguments": {k: v for k, v in vars(args).items() if k != "func"},
+            "architecture": list(arch.layer_sizes),
+            "output": arch.output,
+            "dataset": splits.metadata,
+        }
+        io.write_run(args.out, outcome, metadata)
+        print(f"wrote {args.out}")
+
+
+def command_replicate(args):
+    from nnstudy import io
+    from nnstudy.replication import run_all
+
+    table, skipped = run_all(args.data_dir)
+    for experiment, reason in skipped:
+        print(f"skipped {experiment}: {reason}", file=sys.stderr)
+    io.write_table(table, args.out, {"command": "replicate", "skipped": skipped})
+    print(table.to_string(index=False))
+    print(f"wrote {args.out}")
+
+
+def build_parser():
+    from nnstudy.initializers import INITIALIZERS
+    from nnstudy.network import ACTIVATIONS
+    from nnstudy.optimizers import OPTIMIZERS
+    from nnstudy.regularizers import REGULARIZERS
+    from nnstudy.schedules import SCHEDULES
+
+    parser = argparse.ArgumentParser(
+        prog="nnstudy",
+        description="Train small fully-connected networks, many seeds at once, "
+        "and replicate the course experiments.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnstudy {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser(
+        "train",
+        help="train one combination over a range of seeds (one batch)",
+        description="Train one initializer x regularizer x optimizer combination on one "
+        "dataset over a range of seeds, all seeds as one batch; print per-seed and "
+        "summary accuracies and optionally write the run to HDF5.",
+    )
+    data = train.add_argument_group("data")
+    data.add_argument("--dataset", required=True,
+                      help="generator name (circles, moons, spirals, football, breast_cancer, "
+                      "digits), a .mat file, a folder with the cat/non-cat .h5 files, or an "
+                      "nnstudy dataset .h5")
+    data.add_argument("--data-seed", type=int, default=0, help="seed of data generation and splits (default 0)")
+    data.add_argument("--dev-fraction", type=float, default=0.2, help="share of the pool for the dev split (default 0.2)")
+    data.add_argument("--test-fraction", type=float, default=0.2, help="share of the pool for the test split (default 0.2)")
+    model = train.add_argument_group("model")
+    model.add_argument("--layers", default="10,5", help="hidden layer sizes, comma-separated (default 10,5; empty for logistic regression)")
+    model.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation (default relu)")
+    model.add_argument("--init", default="he", choices=list(INITIALIZERS), help="weight initializer (default he)")
+    model.add_argument("--scale", type=float, default=None, help="std of 'random' / 'small' weights (defaults 10 and 0.01)")
+    reg = train.add_argument_group("regularization")
+    reg.add_argument("--regularizer", default="none", choices=list(REGULARIZERS), help="regularizer (default none)")
+    reg.add_argument("--lambd", type=float, default=0.7, help="L2 strength lambda for l2 / l2_dropout (default 0.7)")
+    reg.add_argument("--keep-prob", type=float, default=0.86, help="dropout keep probability (default 0.86)")
+    reg.add_argument("--patience", type=int, default=10, help="early stopping: records without dev improvement (default 10)")
+    opt = train.add_argument_group("optimization")
+    opt.add_argument("--optimizer", default="gd", choices=list(OPTIMIZERS), help="optimizer (default gd; gd with --batch-size is mini-batch SGD)")
+    opt.add_argument("--learning-rate", type=float, default=0.01, help="learning rate (default 0.01)")
+    opt.add_argument("--epochs", type=int, default=1000, help="passes over the training set (default 1000)")
+    opt.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
+    opt.add_argument("--beta", type=float, default=0.9, help="momentum coefficient (default 0.9)")
+    opt.add_argument("--beta1", type=float, default=0.9, help="Adam first-moment decay (default 0.9)")
+    opt.add_argument("--beta2", type=float, default=0.999, help="RMSprop / Adam second-moment decay (default 0.999)")
+    opt.add_argument("--epsilon", type=float, default=1e-8, help="RMSprop / Adam epsilon, added after the square root (default 1e-8)")
+    opt.add_argument("--decay", default="constant", choices=list(SCHEDULES), help="learning-rate schedule per epoch (default constant)")
+    opt.add_argument("--decay-rate", type=float, default=0.0, help="decay rate of the schedule (default 0)")
+    opt.add_argument("--decay-interval", type=int, default=1, help="epochs per step of the 'step' schedule (default 1)")
+    run = train.add_argument_group("run")
+    run.add_argument("--seeds", default="0", help="seeds, e.g. 0-31 or 1,5,9 (default 0); trained as one batch")
+    run.add_argument("--eval-every", type=int, default=100, help="steps between history records (default 100)")
+    run.add_argument("--out", default=None, help="write the run (parameters, history, config) to this HDF5 file")
+    train.set_defaults(func=command_train)
+
+    replicate = sub.add_parser(
+        "replicate",
+        help="rerun the course experiments and write their numbers",
+        description="Rerun the course experiments (initialization, optimization, "
+        "regularization, gradient checking, logistic regression) under the course's "
+        "seeding protocol and write a tidy table: experiment, variant, metric, value.",
+    )
+    replicate.add_argument("--out", required=True, help="CSV file to write")
+    replicate.add_argument("--data-dir", default=None,
+                           help="folder with data.mat and the cat/non-cat .h5 files "
+                           "(default: $NNSTUDY_DATA_DIR); experiments whose files are "
+                           "missing are skipped with a message")
+    replicate.set_defaults(func=command_replicate)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, DataError) as err:
+        print(f"nnstudy {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""One batch of models on one dataset: build, train, evaluate.
+
+The command line (``nnstudy train``) and the study's rules both describe a
+batch as a list of :class:`ModelSpec` sharing an architecture, an optimizer
+and a training budget; :func:`run_batch` turns it into one call of the
+batched training loop and per-model metrics.
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from nnstudy import network
+from nnstudy.datasets import one_hot_targets
+from nnstudy.initializers import initialize
+from nnstudy.optimizers import make_optimizer
+from nnstudy.training import TrainConfig, TrainData, train
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that may differ between the models of one batch."""
+
+    initializer: str
+    seed: int
+    learning_rate: float
+    scale: float | None = None
+    lambd: float = 0.0
+    keep_prob: float = 1.0
+    patience: int = 0
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """The training result plus final metrics, each an (S,) array."""
+
+    specs: list
+    result: object
+    metrics: dict
+
+    def rows(self):
+        """One dict per model: its spec, status and metrics (for tables)."""
+        rows = []
+        for s, spec in enumerate(self.specs):
+            row = asdict(spec)
+            row["status"] = str(self.result.status[s])
+            row.update({k: v[s].item() for k, v in self.metrics.items()})
+            rows.append(row)
+        return rows
+
+
+def architecture_for(splits, hidden_layers, hidden_activation="relu"):
+    """The network for a dataset: sigmoid output for 2 classes, softmax above."""
+    output = "sigmoid" if splits.n_classes == 2 else "softmax"
+    n_out = 1 if splits.n_classes == 2 else splits.n_classes
+    return network.Architecture(
+        (splits.n_features, *hidden_layers, n_out), hidden_activation, output
+    )
+
+
+def train_data(splits):
+    """TrainData from a dataset's train and dev parts."""
+    has_dev = splits.X_dev.shape[-1] > 0
+    return TrainData(
+        X=splits.X_train,
+        Y=one_hot_targets(splits.y_train, splits.n_classes),
+        y=splits.y_train,
+        X_dev=splits.X_dev if has_dev else None,
+        Y_dev=one_hot_targets(splits.y_dev, splits.n_classes) if has_dev else None,
+        y_dev=splits.y_dev if has_dev else None,
+    )
+
+
+def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
+    """Train every model of ``specs`` together on ``splits`` and evaluate it.
+
+    optimizer : a name from :data:`nnstudy.optimizers.OPTIMIZERS`.
+    optimizer_params : its hyperparameters (beta, beta1, beta2, epsilon).
+    config : a :class:`TrainConfig`.
+    Returns a :class:`BatchOutcome` with, per model, train / dev / test
+    accuracy, the final regularized training cost, the steps trained and the
+    epoch of the best dev accuracy. Diverged models report NaN accuracies.
+    """
+    if not specs:
+        raise ValueError("a batch needs at least one model")
+    params = initialize(
+        arch.layer_sizes,
+        [s.initializer for s in specs],
+        [s.seed for s in specs],
+        [s.scale for s in specs],
+    )
+    result = train(
+        params,
+        arch,
+        make_optimizer(optimizer, **optimizer_params),
+        train_data(splits),
+        config,
+        learning_rate=[s.learning_rate for s in specs],
+        lambd=[s.lambd for s in specs],
+        keep_prob=[s.keep_prob for s in specs],
+        patience=[s.patience for s in specs],
+        seeds=[s.seed for s in specs],
+    )
+    diverged = result.status == "diverged"
+    metrics = {}
+    with np.errstate(all="ignore"):
+        for part in ("train", "dev", "test"):
+            X, y = splits.part(part)
+            if X.shape[-1] == 0:
+                acc = np.full(len(specs), np.nan)
+            else:
+                acc = network.accuracy(result.params, X, y, arch)
+            metrics[f"{part}_accuracy"] = np.where(diverged, np.nan, acc)
+    metrics["final_cost"] = result.history["cost"][:, -1]
+    steps = np.where(result.stop_step >= 0, result.stop_step, result.steps)
+    metrics["steps"] = steps.astype(np.int64)
+    metrics["best_epoch"] = (result.best_step // result.steps_per_epoch).astype(np.int64)
+    metrics["stop_step"] = result.stop_step.astype(np.int64)
+    return BatchOutcome(list(specs), result, metrics)

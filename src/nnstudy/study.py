@@ -1,0 +1,277 @@
+"""The study: from the configuration to batches of models and back to rows.
+
+The configuration (``config/config.yaml``, validated against
+``workflow/schemas/config.schema.yaml`` and by :func:`check_config`) names
+datasets, initializers, regularizers, optimizers and seeds. One training job
+covers one (dataset, optimizer, regularizer) cell: every initializer and seed
+of it trains as one batch. Model seeds derive from the dataset name and the
+seed number only, so matched seeds share initial draws, mini-batch orders and
+dropout masks across initializers, regularizers and optimizers (paired
+comparisons), and no result depends on the order jobs run in.
+
+Training jobs import only numpy and h5py; tables (pandas) are built later.
+"""
+
+import math
+import zlib
+
+import numpy as np
+
+from nnstudy import datasets, network
+from nnstudy.errors import ConfigError, check_choice, invalid
+from nnstudy.experiment import ModelSpec, architecture_for, run_batch
+from nnstudy.gradcheck import gradient_check
+from nnstudy.initializers import INITIALIZERS, initialize
+from nnstudy.optimizers import OPTIMIZERS
+from nnstudy.regularizers import REGULARIZERS, regularizer_settings
+from nnstudy.training import TrainConfig
+
+RUN_KEYS = ("dataset", "initializer", "regularizer", "optimizer", "seed")
+
+
+def check_config(config):
+    """Semantic checks the JSON schema cannot express; ConfigError otherwise."""
+    for section in ("datasets", "initializers", "regularizers", "optimizers"):
+        if not config.get(section):
+            raise invalid(section, config.get(section), "at least one entry")
+    for name in config["initializers"]:
+        check_choice("initializers", name, INITIALIZERS)
+    for name in config["regularizers"]:
+        check_choice("regularizers", name, REGULARIZERS)
+        regularizer_settings(name, **config["regularizers"][name])
+    for name, entry in config["optimizers"].items():
+        check_choice(f"optimizers.{name}.method", entry["method"], OPTIMIZERS)
+    for name, entry in config["datasets"].items():
+        check_choice(
+            f"datasets.{name}.source", entry["source"], tuple(datasets.GENERATORS) + datasets.FILE_SOURCES
+        )
+        if entry["source"] in datasets.FILE_SOURCES and not entry.get("path"):
+            raise invalid(f"datasets.{name}.path", entry.get("path"), "a path for a file source")
+    seeds = config["seeds"]
+    if len(set(seeds)) != len(seeds):
+        raise invalid("seeds", seeds, "distinct seeds")
+    rates = config["learning_rates"]
+    if not rates["tune"]:
+        missing = [o for o in config["optimizers"] if o not in rates.get("fixed", {})]
+        if missing:
+            raise invalid("learning_rates.fixed", rates.get("fixed"), f"a rate for {missing}")
+    return config
+
+
+def model_seed(dataset, seed):
+    """The seed of every model of ``dataset`` with seed number ``seed``.
+
+    A CRC of the name, not Python's ``hash``, which changes between processes.
+    """
+    return zlib.crc32(f"{dataset}/{seed}".encode()) & 0x7FFFFFFF
+
+
+def build_dataset(config, name):
+    """Generate (or read) and split dataset ``name`` of the configuration."""
+    entry = config["datasets"][name]
+    path = entry.get("path")
+    return datasets.make_dataset(
+        entry["source"],
+        entry.get("seed", 0),
+        entry.get("params") or None,
+        entry.get("dev_fraction", 0.2),
+        entry.get("test_fraction", 0.2),
+        standardize=entry.get("standardize", True),
+        path=path,
+    )
+
+
+def architecture(config, name, splits):
+    entry = config["datasets"][name]
+    return architecture_for(splits, entry["hidden_layers"], config.get("hidden_activation", "relu"))
+
+
+def train_config(config, name, optimizer, splits):
+    """The TrainConfig of one dataset and optimizer: budget in epochs, records per epochs."""
+    entry = config["datasets"][name]
+    mini_batch = config["optimizers"][optimizer]["mini_batch"]
+    batch_size = entry["batch_size"] if mini_batch else None
+    m = splits.X_train.shape[-1]
+    steps_per_epoch = math.ceil(m / batch_size) if batch_size else 1
+    return TrainConfig(
+        epochs=entry["epochs"],
+        batch_size=batch_size,
+        schedule=config.get("schedule", {}).get("name", "constant"),
+        decay_rate=config.get("schedule", {}).get("decay_rate", 0.0),
+        decay_interval=config.get("schedule", {}).get("decay_interval", 1),
+        eval_every=entry["eval_every"] * steps_per_epoch,
+    )
+
+
+def optimizer_params(config, optimizer):
+    entry = config["optimizers"][optimizer]
+    return {k: v for k, v in entry.items() if k not in ("method", "mini_batch")}
+
+
+def grid_specs(config, name, regularizer, learning_rate):
+    """Every initializer x seed of one (dataset, regularizer) cell."""
+    settings = regularizer_settings(regularizer, **config["regularizers"][regularizer])
+    return [
+        ModelSpec(init, model_seed(name, seed), learning_rate, options.get("scale"), **settings)
+        for init, options in ((i, o or {}) for i, o in config["initializers"].items())
+        for seed in config["seeds"]
+    ]
+
+
+def tuning_specs(config, name):
+    """He initialization, no regularization, every rate of the grid x tuning seed."""
+    tuning = config["learning_rates"]
+    return [
+        ModelSpec("he", model_seed(name, seed), rate)
+        for rate in tuning["grid"]
+        for seed in tuning["seeds"]
+    ]
+
+
+def tune(config, name, optimizer, splits):
+    """Train the learning-rate grid; return one row per (rate, seed)."""
+    arch = architecture(config, name, splits)
+    outcome = run_batch(
+        splits,
+        arch,
+        config["optimizers"][optimizer]["method"],
+        optimizer_params(config, optimizer),
+        train_config(config, name, optimizer, splits),
+        tuning_specs(config, name),
+    )
+    rows = []
+    for spec, row in zip(outcome.specs, outcome.rows()):
+        rows.append(
+            {
+                "dataset": name,
+                "optimizer": optimizer,
+                "learning_rate": spec.learning_rate,
+                "seed": spec.seed,
+                "status": row["status"],
+                "train_accuracy": row["train_accuracy"],
+                "dev_accuracy": row["dev_accuracy"],
+                "dev_cost": float(outcome.result.history["dev_cost"][len(rows), -1]),
+            }
+        )
+    return rows
+
+
+def choose_learning_rate(rows):
+    """The rate with the best mean dev accuracy; ties go to the lower mean dev cost.
+
+    A rate with any diverged seed is never chosen. Returns a float.
+    """
+    by_rate = {}
+    for row in rows:
+        by_rate.setdefault(row["learning_rate"], []).append(row)
+    candidates = []
+    for rate, group in by_rate.items():
+        if any(r["status"] == "diverged" for r in group):
+            continue
+        accuracy = float(np.mean([r["dev_accuracy"] for r in group]))
+        cost = float(np.mean([r["dev_cost"] for r in group]))
+        candidates.append((-accuracy, cost if math.isfinite(cost) else math.inf, rate))
+    if not candidates:
+        raise ConfigError("every learning rate of the tuning grid diverged: extend the grid downwards")
+    return min(candidates)[2]
+
+
+def train_cell(config, name, optimizer, regularizer, splits, learning_rate):
+    """Train one (dataset, optimizer, regularizer) cell; return (outcome, rows).
+
+    rows: one dict per run, keyed by RUN_KEYS plus the metrics.
+    """
+    arch = architecture(config, name, splits)
+    specs = grid_specs(config, name, regularizer, learning_rate)
+    outcome = run_batch(
+        splits,
+        arch,
+        config["optimizers"][optimizer]["method"],
+        optimizer_params(config, optimizer),
+        train_config(config, name, optimizer, splits),
+        specs,
+    )
+    seed_numbers = [seed for _ in config["initializers"] for seed in config["seeds"]]
+    rows = []
+    for seed, spec, row in zip(seed_numbers, specs, outcome.rows()):
+        rows.append(
+            {
+                "dataset": name,
+                "initializer": spec.initializer,
+                "regularizer": regularizer,
+                "optimizer": optimizer,
+                "seed": seed,
+                "learning_rate": spec.learning_rate,
+                "status": row["status"],
+                "train_accuracy": row["train_accuracy"],
+                "dev_accuracy": row["dev_accuracy"],
+                "test_accuracy": row["test_accuracy"],
+                "final_cost": row["final_cost"],
+                "steps": row["steps"],
+                "stop_step": row["stop_step"],
+                "best_epoch": row["best_epoch"],
+            }
+        )
+    return outcome, rows
+
+
+def gradcheck_cell(config, name, splits):
+    """Gradient-check every regularizer variant of a dataset's architecture.
+
+    He weights, small random biases (so no ReLU unit sits exactly on its
+    kink), a fixed subsample of the training set, the configured L2 strength
+    and dropout under fixed draws. Returns one row per (regularizer, block).
+    """
+    options = config.get("gradcheck", {})
+    arch = architecture(config, name, splits)
+    regs = list(config["regularizers"])
+    settings = [regularizer_settings(r, **config["regularizers"][r]) for r in regs]
+    seed = model_seed(name, "gradcheck")
+    params = initialize(arch.layer_sizes, "he", [seed] * len(regs))
+    gen = np.random.default_rng(seed)
+    for key in params:
+        if key[0] == "b":
+            params[key] = gen.normal(0.0, 0.1, size=params[key].shape)
+    n = min(options.get("samples", 16), splits.X_train.shape[-1])
+    X = splits.X_train[:, :n]
+    Y = datasets.one_hot_targets(splits.y_train[:n], splits.n_classes)
+    keep = network.per_model([s["keep_prob"] for s in settings], len(regs))
+    uniforms = [gen.random((len(regs), size, n)) for size in arch.layer_sizes[1:-1]]
+    check = gradient_check(
+        params, X, Y, arch, [s["lambd"] for s in settings], keep, uniforms,
+        epsilon=options.get("epsilon", 1e-7),
+    )
+    threshold = options.get("threshold", 1e-7)
+    rows = []
+    for s, regularizer in enumerate(regs):
+        for block in ["all", *check.blocks]:
+            value = check.difference[s] if block == "all" else check.blocks[block][s]
+            rows.append(
+                {
+                    "dataset": name,
+                    "architecture": "-".join(map(str, arch.layer_sizes)),
+                    "output": arch.output,
+                    "regularizer": regularizer,
+                    "block": block,
+                    "difference": float(value),
+                    "passed": bool(value < threshold),
+                }
+            )
+    return rows, threshold
+
+
+def gradcheck_failures(rows, threshold):
+    """A message naming each failing variant and its worst block, or None."""
+    failures = {}
+    for row in rows:
+        if row["block"] != "all" and not row["passed"]:
+            key = (row["dataset"], row["architecture"], row["output"], row["regularizer"])
+            if key not in failures or row["difference"] > failures[key][1]:
+                failures[key] = (row["block"], row["difference"])
+    if not failures:
+        return None
+    return "; ".join(
+        f"gradient check failed for dataset {d} ({a}, {o} output, regularizer {r}): "
+        f"block {b} differs by {v:.3g} (threshold {threshold:g})"
+        for (d, a, o, r), (b, v) in failures.items()
+    )

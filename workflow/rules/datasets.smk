@@ -1,0 +1,13 @@
+rule dataset:
+    output:
+        "results/data/{dataset}.h5",
+    log:
+        "logs/dataset/{dataset}.log",
+    benchmark:
+        "benchmarks/dataset/{dataset}.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=dataset_config,
+    script:
+        "../scripts/make_dataset.py"

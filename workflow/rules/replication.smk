@@ -1,0 +1,13 @@
+rule replicate:
+    output:
+        "results/tables/replication.csv",
+    log:
+        "logs/replicate.log",
+    benchmark:
+        "benchmarks/replicate.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        data_dir=config.get("course_data_dir"),
+    script:
+        "../scripts/replicate.py"

@@ -1,0 +1,19 @@
+"""Collect every job's rows into the study's tables."""
+
+from common import start_log
+
+log = start_log(snakemake)
+
+from nnstudy import tables
+
+written = tables.write_all(
+    runs=snakemake.input.rows,
+    run_files=snakemake.input.runs,
+    tuning=snakemake.input.tuning,
+    gradcheck=snakemake.input.gradcheck,
+    timings=snakemake.input.timings,
+    outputs=dict(snakemake.output.items()),
+    config=snakemake.params.config,
+)
+for name, n_rows in written.items():
+    log.info("%s: %d rows", name, n_rows)

@@ -1,0 +1,23 @@
+"""Shared by the rule scripts: send logging and warnings to the rule's log file."""
+
+import logging
+import sys
+
+
+def start_log(snakemake):
+    """Log to ``snakemake.log[0]``; uncaught errors are logged there too."""
+    logging.basicConfig(
+        filename=snakemake.log[0],
+        filemode="w",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    logging.captureWarnings(True)
+    log = logging.getLogger(snakemake.rule)
+
+    def log_uncaught(kind, value, traceback):
+        log.error("%s", value, exc_info=(kind, value, traceback))
+        sys.__excepthook__(kind, value, traceback)
+
+    sys.excepthook = log_uncaught
+    return log

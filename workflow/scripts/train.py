@@ -1,0 +1,45 @@
+"""Train one (dataset, optimizer, regularizer) cell: every initializer x seed as one batch."""
+
+import time
+
+from common import start_log
+
+log = start_log(snakemake)
+
+import nnstudy
+from nnstudy import io, study
+
+start = time.perf_counter()
+config = snakemake.params.config
+dataset = snakemake.wildcards.dataset
+optimizer = snakemake.wildcards.optimizer
+regularizer = snakemake.wildcards.regularizer
+
+splits = io.read_dataset(snakemake.input.data)
+if config["learning_rates"]["tune"]:
+    learning_rate = study.choose_learning_rate(io.read_rows(snakemake.input.tuning))
+else:
+    learning_rate = config["learning_rates"]["fixed"][optimizer]
+log.info("%s / %s / %s: learning rate %g", dataset, optimizer, regularizer, learning_rate)
+
+outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, splits, learning_rate)
+io.write_run(
+    snakemake.output.run,
+    outcome,
+    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": splits.metadata},
+)
+io.write_rows(snakemake.output.rows, rows)
+statuses = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
+log.info("trained %d models for %d steps: %s", len(rows), outcome.result.steps, statuses)
+io.write_timing(
+    snakemake.output.timing,
+    stage="train",
+    dataset=dataset,
+    optimizer=optimizer,
+    regularizer=regularizer,
+    models=len(rows),
+    steps=outcome.result.steps,
+    training_seconds=outcome.result.wall_time,
+    seconds=time.perf_counter() - start,
+    nnstudy_version=nnstudy.__version__,
+)

@@ -1,0 +1,26 @@
+"""Train the learning-rate grid for one (dataset, optimizer) and write the curve."""
+
+import time
+
+from common import start_log
+
+log = start_log(snakemake)
+
+from nnstudy import io, study
+
+start = time.perf_counter()
+config = snakemake.params.config
+dataset, optimizer = snakemake.wildcards.dataset, snakemake.wildcards.optimizer
+splits = io.read_dataset(snakemake.input.data)
+rows = study.tune(config, dataset, optimizer, splits)
+io.write_rows(snakemake.output.curve, rows)
+chosen = study.choose_learning_rate(rows)
+log.info("%s / %s: chose learning rate %g", dataset, optimizer, chosen)
+io.write_timing(
+    snakemake.output.timing,
+    stage="tune",
+    dataset=dataset,
+    optimizer=optimizer,
+    models=len(rows),
+    seconds=time.perf_counter() - start,
+)
