@@ -265,7 +265,9 @@ def train(
                 _mark_diverged(active & ~np.isfinite(logits).all(axis=(-2, -1)), step)
                 grads = network.backward(params, cache, logits, Y_b, arch, lambd_b, keep_b)
                 directions, state = optimizer.update(grads, state)
-                params = apply_updates(params, directions, rate * active.reshape(-1, 1, 1))
+                # A stopped model keeps its weights: 0 * a non-finite direction would be NaN.
+                moved = apply_updates(params, directions, rate)
+                params = {k: np.where(active.reshape(-1, 1, 1), moved[k], params[k]) for k in params}
                 step += 1
                 if r < n_records and step == record_steps[r]:
                     record(r, step)
