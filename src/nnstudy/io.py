@@ -108,3 +108,107 @@ def write_table(frame, path, metadata=None):
         meta_path = path.with_name(path.name + ".meta.json")
         with atomic_path(meta_path) as tmp:
             tmp.write_text(dumps_metadata({"nnstudy_version": __version__, **metadata}) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Datasets: nnstudy.datasets.Splits on disk
+
+
+def write_dataset(path, splits, metadata=None):
+    """Write a :class:`nnstudy.datasets.Splits` to HDF5 at ``path``, atomically.
+
+    Layout: groups ``train``, ``dev`` and ``test``, each holding ``X``
+    ``(n_features, m)`` float64 and ``y`` ``(m,)`` int64; the scalar
+    ``n_classes``; and, for standardized data, the group ``standardization``
+    with ``mean`` and ``std`` ``(n_features, 1)``. The statistics are arrays,
+    not metadata, because for image data they are too large for an HDF5
+    attribute. ``metadata`` (default ``splits.metadata``) is the JSON
+    attribute.
+    """
+    from nnstudy.datasets import PARTS
+
+    arrays = {part: dict(zip(("X", "y"), splits.part(part))) for part in PARTS}
+    arrays["n_classes"] = np.int64(splits.n_classes)
+    if splits.stats is not None:
+        arrays["standardization"] = {"mean": splits.stats["mean"], "std": splits.stats["std"]}
+    write_h5(path, arrays, splits.metadata if metadata is None else metadata)
+
+
+def read_dataset(path):
+    """Read a file written by :func:`write_dataset` and check all of it.
+
+    Returns a :class:`nnstudy.datasets.Splits` with the file's metadata and
+    standardization statistics. Raises :class:`~nnstudy.errors.DataError`,
+    naming the file and the key, when the file is missing or unreadable, a
+    group or dataset is missing, or an array has the wrong shape or values.
+    """
+    from nnstudy.datasets import PARTS, Splits, validate_arrays
+    from nnstudy.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        arrays, metadata = read_h5(path)
+    except (OSError, ValueError) as err:  # ValueError: a damaged metadata attribute
+        raise DataError(f"{path}: cannot read as an nnstudy dataset ({err})") from err
+    if not isinstance(metadata, dict):
+        raise DataError(f"{path}: attribute 'metadata' is not a JSON object")
+
+    n_classes = arrays.get("n_classes")
+    if n_classes is None:
+        raise DataError(f"{path}: missing dataset 'n_classes'")
+    n_classes = np.asarray(n_classes)
+    if n_classes.shape != () or n_classes.dtype.kind not in "iu" or n_classes < 2:
+        raise DataError(f"{path}: 'n_classes' is {n_classes!r}, expected an integer >= 2")
+    n_classes = int(n_classes)
+
+    parts = {}
+    for part in PARTS:
+        group = arrays.get(part)
+        if not isinstance(group, dict):
+            raise DataError(f"{path}: missing group {part!r}")
+        for key in ("X", "y"):
+            if not isinstance(group.get(key), np.ndarray):
+                raise DataError(f"{path}: missing dataset '{part}/{key}'")
+        # Dev and test may legitimately be empty; training data may not.
+        parts[f"X_{part}"], parts[f"y_{part}"] = validate_arrays(
+            group["X"],
+            group["y"],
+            path,
+            n_classes,
+            names=(f"{part}/X", f"{part}/y"),
+            min_classes=2 if part == "train" else 0,
+        )
+    n_features = parts["X_train"].shape[0]
+    for part in PARTS[1:]:
+        if parts[f"X_{part}"].shape[0] != n_features:
+            raise DataError(
+                f"{path}: '{part}/X' has {parts[f'X_{part}'].shape[0]} features "
+                f"but 'train/X' has {n_features}"
+            )
+
+    stats = None
+    if "standardization" in arrays:
+        group = arrays["standardization"]
+        if not isinstance(group, dict):
+            raise DataError(f"{path}: 'standardization' is not a group")
+        stats = {}
+        for key in ("mean", "std"):
+            value = group.get(key)
+            name = f"standardization/{key}"
+            if not isinstance(value, np.ndarray):
+                raise DataError(f"{path}: missing dataset {name!r}")
+            if value.shape != (n_features, 1) or value.dtype.kind != "f":
+                raise DataError(
+                    f"{path}: {name!r} has shape {value.shape} and dtype {value.dtype}, "
+                    f"expected float ({n_features}, 1)"
+                )
+            if not np.isfinite(value).all():
+                raise DataError(f"{path}: {name!r} has NaN or infinite values")
+            stats[key] = value
+        if (stats["std"] <= 0).any():
+            raise DataError(f"{path}: 'standardization/std' has values <= 0")
+
+    return Splits(**parts, n_classes=n_classes, metadata=metadata, stats=stats)
+
