@@ -26,7 +26,8 @@ def check_schedule(name, decay_rate=0.0, decay_interval=1):
     check_choice("schedule", name, SCHEDULES)
     if not (decay_rate >= 0 and math.isfinite(decay_rate)):
         raise invalid("decay_rate", decay_rate, "a non-negative finite number")
-    if int(decay_interval) != decay_interval or decay_interval < 1:
+    finite = decay_interval >= 1 and math.isfinite(decay_interval)
+    if not finite or int(decay_interval) != decay_interval:
         raise invalid("decay_interval", decay_interval, "a positive integer")
 
 

@@ -22,6 +22,11 @@ STATUSES = ("ok", "diverged", "stopped_early")
 HISTORY_KEYS = ("cost", "train_accuracy", "dev_cost", "dev_accuracy", "grad_norm", "weight_norm")
 
 
+def _positive_int(value):
+    # int() of inf or NaN raises its own unhelpful error, so test finiteness first.
+    return value >= 1 and math.isfinite(value) and int(value) == value
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """What is shared by every model of a batch.
@@ -39,13 +44,11 @@ class TrainConfig:
     eval_every: int = 100
 
     def __post_init__(self):
-        if int(self.epochs) != self.epochs or self.epochs < 1:
+        if not _positive_int(self.epochs):
             raise invalid("epochs", self.epochs, "a positive integer")
-        if self.batch_size is not None and (
-            int(self.batch_size) != self.batch_size or self.batch_size < 1
-        ):
+        if self.batch_size is not None and not _positive_int(self.batch_size):
             raise invalid("batch_size", self.batch_size, "a positive integer or None")
-        if int(self.eval_every) != self.eval_every or self.eval_every < 1:
+        if not _positive_int(self.eval_every):
             raise invalid("eval_every", self.eval_every, "a positive integer")
         check_schedule(self.schedule, self.decay_rate, self.decay_interval)
 
