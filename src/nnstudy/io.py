@@ -103,7 +103,7 @@ def write_table(frame, path, metadata=None):
     """Write a pandas frame as CSV, atomically, with ``<path>.meta.json`` beside it."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.17g", lineterminator="\n")
+        frame.to_csv(tmp, index=False, lineterminator="\n")
     if metadata is not None:
         meta_path = path.with_name(path.name + ".meta.json")
         with atomic_path(meta_path) as tmp:
@@ -212,3 +212,82 @@ def read_dataset(path):
 
     return Splits(**parts, n_classes=n_classes, metadata=metadata, stats=stats)
 
+
+# ---------------------------------------------------------------------------
+# Runs, rows and timings
+
+
+def write_run(path, outcome, metadata):
+    """Write a batch of trained models (:class:`nnstudy.experiment.BatchOutcome`).
+
+    Layout: ``params`` (W1, b1, ... with the model axis first), ``history``
+    (see :class:`nnstudy.training.TrainResult`), ``specs`` (one array per
+    :class:`~nnstudy.experiment.ModelSpec` field), ``metrics``, ``status``,
+    ``stop_step``, ``best_step``, ``steps`` and ``steps_per_epoch``. The wall
+    time is deliberately left out so that reruns give identical files.
+    """
+    from dataclasses import fields
+
+    result = outcome.result
+    specs = {
+        f.name: np.array([np.nan if getattr(s, f.name) is None else getattr(s, f.name) for s in outcome.specs])
+        for f in fields(outcome.specs[0])
+    }
+    arrays = {
+        "params": result.params,
+        "history": result.history,
+        "specs": specs,
+        "metrics": outcome.metrics,
+        "status": result.status,
+        "stop_step": result.stop_step,
+        "best_step": result.best_step,
+        "steps": np.int64(result.steps),
+        "steps_per_epoch": np.int64(result.steps_per_epoch),
+    }
+    write_h5(path, arrays, metadata)
+
+
+def read_run(path):
+    """Read a file written by :func:`write_run`: ``(arrays, metadata)``."""
+    return read_h5(path)
+
+
+def _cell(value):
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))  # shortest exact round-trip form
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    return str(value)
+
+
+def write_rows(path, rows):
+    """Write a list of flat dicts as CSV (no pandas: training jobs stay light)."""
+    columns = list(rows[0]) if rows else []
+    lines = [",".join(columns)]
+    lines += [",".join(_cell(row[c]) for c in columns) for row in rows]
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+
+
+def _parse(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
+def read_rows(path):
+    """Read a CSV written by :func:`write_rows` into dicts of ints, floats and strings."""
+    lines = Path(path).read_text().splitlines()
+    if not lines:
+        return []
+    columns = lines[0].split(",")
+    return [dict(zip(columns, map(_parse, line.split(",")))) for line in lines[1:]]
+
+
+def write_timing(path, **fields):
+    """Write one job's wall times as JSON (kept apart from the reproducible results)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(_to_jsonable(fields), sort_keys=True) + "\n")

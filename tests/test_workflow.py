@@ -1,0 +1,125 @@
+"""The Snakemake workflow: lint, format, dry run of the full study, a real smoke run."""
+
+import subprocess
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, course_data_dir, snakemake, tool
+
+SMOKE = REPO / "config" / "smoke.yaml"
+DEFAULT = REPO / "config" / "config.yaml"
+TABLES = ("runs", "summary", "learning_rates", "gradcheck", "curves")
+
+
+def test_lint_reports_nothing():
+    result = subprocess.run(
+        [tool("snakemake"), "--lint"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    result = subprocess.run(
+        [tool("snakefmt"), "--check", "."], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dry_run_lists_every_job_of_the_default_study(tmp_path):
+    result = snakemake("-n", "--configfile", str(DEFAULT), workdir=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(DEFAULT.read_text())
+    cells = len(config["datasets"]) * len(config["optimizers"]) * len(config["regularizers"])
+    assert f"train{' ' * 10}{cells}" in result.stdout.replace("\t", " ") or f"train {cells}" in " ".join(
+        result.stdout.split()
+    )
+
+
+def _write_config(tmp_path, **changes):
+    config = yaml.safe_load(SMOKE.read_text())
+    config["course_data_dir"] = str(course_data_dir())
+    for dotted, value in changes.items():
+        target = config
+        *parents, last = dotted.split(".")
+        for key in parents:
+            target = target[key]
+        if value is None:
+            del target[last]
+        else:
+            target[last] = value
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"initializers.bogus": {}}, "bogus"),
+        ({"regularizers.l2.lambd": -1}, "-1"),
+        ({"datasets.circles.epochs": "many"}, "many"),
+        ({"optimizers.adam.learning_rate": 0.1}, "learning_rate"),
+        ({"seeds": []}, "seeds"),
+        ({"optimizers.adam.method": "adamw"}, "adamw"),
+    ],
+)
+def test_bad_config_fails_before_any_job_with_one_clear_message(tmp_path, change, expected):
+    config = _write_config(tmp_path, **change)
+    result = snakemake("--cores", "1", "--configfile", str(config), workdir=tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert "invalid configuration" in result.stderr or "not allowed" in result.stderr
+    assert expected in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.fixture(scope="module")
+def smoke_study(tmp_path_factory):
+    """Run the smoke study once; the tests below read its results."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    config = _write_config(workdir)
+    result = snakemake("--cores", "2", "--configfile", str(config), workdir=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, yaml.safe_load(config.read_text())
+
+
+def test_smoke_study_writes_every_table(smoke_study):
+    workdir, _ = smoke_study
+    for name in TABLES:
+        frame = pd.read_csv(workdir / "results" / "tables" / f"{name}.csv")
+        assert len(frame) > 0, name
+        assert (workdir / "results" / "tables" / f"{name}.csv.meta.json").is_file()
+    assert (workdir / "results" / "tables" / "summary.md").read_text().startswith("| dataset")
+
+
+def test_runs_table_has_one_row_per_combination_and_seed(smoke_study):
+    workdir, config = smoke_study
+    runs = pd.read_csv(workdir / "results" / "tables" / "runs.csv")
+    expected = (
+        len(config["datasets"])
+        * len(config["initializers"])
+        * len(config["regularizers"])
+        * len(config["optimizers"])
+        * len(config["seeds"])
+    )
+    assert len(runs) == expected
+    keys = ["dataset", "initializer", "regularizer", "optimizer", "seed"]
+    assert not runs.duplicated(keys).any()
+    unexplained = runs["test_accuracy"].isna() & (runs["status"] != "diverged")
+    assert not unexplained.any()
+
+
+def test_every_rule_wrote_its_log(smoke_study):
+    workdir, _ = smoke_study
+    logs = list((workdir / "logs").rglob("*.log"))
+    assert any("train" in str(p) for p in logs)
+    assert all(p.stat().st_size > 0 for p in logs if "train" in str(p))
+
+
+def test_second_run_has_nothing_to_do(smoke_study):
+    workdir, _ = smoke_study
+    config = workdir / "config.yaml"
+    result = snakemake("-n", "--configfile", str(config), workdir=workdir, timeout=120)
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
