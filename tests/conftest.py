@@ -38,3 +38,51 @@ def snakemake(*args, workdir, timeout=900):
     """Run Snakemake on the repository's Snakefile in ``workdir``."""
     command = [tool("snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def write_config(folder, base="smoke.yaml", **changes):
+    """Copy a shipped config into ``folder`` with dotted-key changes (None deletes)."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config" / base).read_text())
+    config["course_data_dir"] = str(course_data_dir())
+    for dotted, value in changes.items():
+        target = config
+        *parents, last = dotted.split(".")
+        for key in parents:
+            target = target[key]
+        if value is None:
+            del target[last]
+        else:
+            target[last] = value
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def run_smoke(workdir, cores=2, **changes):
+    """Run the smoke study in ``workdir``; return the completed process."""
+    config = write_config(workdir, **changes)
+    return snakemake("--cores", str(cores), "--configfile", str(config), workdir=workdir)
+
+
+@pytest.fixture(scope="session")
+def smoke_study(tmp_path_factory):
+    """The smoke study, run once with 4 cores: (workdir, config)."""
+    import yaml
+
+    workdir = tmp_path_factory.mktemp("smoke")
+    result = run_smoke(workdir, cores=4)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
+
+
+def result_bytes(workdir, skip=("timings", "report")):
+    """{relative path: bytes} of every result file except wall-time records."""
+    root = workdir / "results"
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part in skip for part in p.relative_to(root).parts)
+        and not p.name.startswith("timings.csv")
+    }

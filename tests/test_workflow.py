@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, course_data_dir, snakemake, tool
+from conftest import REPO, snakemake, tool, write_config
 
-SMOKE = REPO / "config" / "smoke.yaml"
 DEFAULT = REPO / "config" / "config.yaml"
 TABLES = ("runs", "summary", "learning_rates", "gradcheck", "curves")
 
@@ -37,23 +36,6 @@ def test_dry_run_lists_every_job_of_the_default_study(tmp_path):
     )
 
 
-def _write_config(tmp_path, **changes):
-    config = yaml.safe_load(SMOKE.read_text())
-    config["course_data_dir"] = str(course_data_dir())
-    for dotted, value in changes.items():
-        target = config
-        *parents, last = dotted.split(".")
-        for key in parents:
-            target = target[key]
-        if value is None:
-            del target[last]
-        else:
-            target[last] = value
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 @pytest.mark.parametrize(
     "change, expected",
     [
@@ -66,22 +48,12 @@ def _write_config(tmp_path, **changes):
     ],
 )
 def test_bad_config_fails_before_any_job_with_one_clear_message(tmp_path, change, expected):
-    config = _write_config(tmp_path, **change)
+    config = write_config(tmp_path, **change)
     result = snakemake("--cores", "1", "--configfile", str(config), workdir=tmp_path, timeout=120)
     assert result.returncode != 0
     assert "invalid configuration" in result.stderr or "not allowed" in result.stderr
     assert expected in result.stderr
     assert not (tmp_path / "results").exists()
-
-
-@pytest.fixture(scope="module")
-def smoke_study(tmp_path_factory):
-    """Run the smoke study once; the tests below read its results."""
-    workdir = tmp_path_factory.mktemp("smoke")
-    config = _write_config(workdir)
-    result = snakemake("--cores", "2", "--configfile", str(config), workdir=workdir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir, yaml.safe_load(config.read_text())
 
 
 def test_smoke_study_writes_every_table(smoke_study):

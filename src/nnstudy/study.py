@@ -45,8 +45,12 @@ def check_config(config):
         check_choice(
             f"datasets.{name}.source", entry["source"], tuple(datasets.GENERATORS) + datasets.FILE_SOURCES
         )
-        if entry["source"] in datasets.FILE_SOURCES and not entry.get("path"):
-            raise invalid(f"datasets.{name}.path", entry.get("path"), "a path for a file source")
+        if entry["source"] in datasets.FILE_SOURCES:
+            if not entry.get("path"):
+                raise invalid(f"datasets.{name}.path", entry.get("path"), "a path for a file source")
+            # Read and check the file now, so a bad file stops the study
+            # before any job runs (DataError names the file and the key).
+            build_dataset(config, name)
     seeds = config["seeds"]
     if len(set(seeds)) != len(seeds):
         raise invalid("seeds", seeds, "distinct seeds")
@@ -139,21 +143,20 @@ def tune(config, name, optimizer, splits):
         train_config(config, name, optimizer, splits),
         tuning_specs(config, name),
     )
-    rows = []
-    for spec, row in zip(outcome.specs, outcome.rows()):
-        rows.append(
-            {
-                "dataset": name,
-                "optimizer": optimizer,
-                "learning_rate": spec.learning_rate,
-                "seed": spec.seed,
-                "status": row["status"],
-                "train_accuracy": row["train_accuracy"],
-                "dev_accuracy": row["dev_accuracy"],
-                "dev_cost": float(outcome.result.history["dev_cost"][len(rows), -1]),
-            }
-        )
-    return rows
+    dev_cost = outcome.result.history["dev_cost"][:, -1]
+    return [
+        {
+            "dataset": name,
+            "optimizer": optimizer,
+            "learning_rate": spec.learning_rate,
+            "seed": spec.seed,
+            "status": row["status"],
+            "train_accuracy": row["train_accuracy"],
+            "dev_accuracy": row["dev_accuracy"],
+            "dev_cost": float(dev_cost[s]),
+        }
+        for s, (spec, row) in enumerate(zip(outcome.specs, outcome.rows()))
+    ]
 
 
 def choose_learning_rate(rows):
