@@ -72,6 +72,7 @@ def final_outputs():
     ]
     outputs = [f"results/tables/{t}.csv" for t in tables]
     outputs += ["results/tables/summary.md", "results/tables/summary.tex"]
+    outputs.append("results/timings/vectorization.csv")
     if config.get("replication", True):
         outputs.append("results/tables/replication.csv")
     return outputs
