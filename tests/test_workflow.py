@@ -95,3 +95,28 @@ def test_second_run_has_nothing_to_do(smoke_study):
     result = snakemake("-n", "--configfile", str(config), workdir=workdir, timeout=120)
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def _job_counts(stdout):
+    """{rule: count} from the 'Job stats' table of a dry run."""
+    lines = stdout.split("Job stats:")[1].splitlines()
+    counts = {}
+    for line in lines[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    counts.pop("total", None)
+    return counts
+
+
+def test_changing_one_hyperparameter_reruns_only_the_jobs_it_affects(smoke_study, tmp_path):
+    workdir, config = smoke_study
+    changed = write_config(tmp_path, **{"regularizers.l2.lambd": 0.1})
+    result = snakemake("-n", "--configfile", str(changed), workdir=workdir, timeout=120)
+    assert result.returncode == 0, result.stderr
+    counts = _job_counts(result.stdout)
+    n_cells = len(config["datasets"]) * len(config["optimizers"])
+    assert counts.pop("train") == n_cells  # only the L2 cells
+    assert counts.pop("gradcheck") == len(config["datasets"])  # only the L2 variant
+    assert set(counts) <= {"aggregate", "report", "all"}

@@ -11,7 +11,11 @@ rule aggregate:
             dataset=DATASETS if TUNE else [],
             optimizer=OPTIMIZERS,
         ),
-        gradcheck=expand("results/gradcheck/{dataset}.csv", dataset=DATASETS),
+        gradcheck=expand(
+            "results/gradcheck/{dataset}/{regularizer}.csv",
+            dataset=DATASETS,
+            regularizer=REGULARIZERS,
+        ),
         timings=expand(
             "results/timings/train/{c[dataset]}/{c[optimizer]}/{c[regularizer]}.json",
             c=cells(),

@@ -14,7 +14,7 @@ TUNE = config["learning_rates"]["tune"]
 wildcard_constraints:
     dataset="|".join(DATASETS),
     optimizer="|".join(OPTIMIZERS),
-    regularizer="|".join(REGULARIZERS),
+    regularizer="|".join(dict.fromkeys(REGULARIZERS + ["none"])),
 
 
 def cells():
@@ -27,9 +27,35 @@ def cells():
     ]
 
 
+DATA_KEYS = (
+    "source",
+    "path",
+    "params",
+    "seed",
+    "dev_fraction",
+    "test_fraction",
+    "standardize",
+)
+
+
 def dataset_config(wildcards):
     """The part of the configuration that shapes one dataset's file."""
-    return {"datasets": {wildcards.dataset: config["datasets"][wildcards.dataset]}}
+    entry = config["datasets"][wildcards.dataset]
+    return {
+        "datasets": {wildcards.dataset: {k: entry[k] for k in DATA_KEYS if k in entry}}
+    }
+
+
+def gradcheck_config(wildcards):
+    """What one gradient check depends on: the network and one regularizer."""
+    entry = config["datasets"][wildcards.dataset]
+    regularizer = config["regularizers"].get(wildcards.regularizer) or {}
+    return {
+        "datasets": {wildcards.dataset: {"hidden_layers": entry["hidden_layers"]}},
+        "hidden_activation": config["hidden_activation"],
+        "regularizers": {wildcards.regularizer: regularizer},
+        "gradcheck": config.get("gradcheck", {}),
+    }
 
 
 def cell_config(wildcards):

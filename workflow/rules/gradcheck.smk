@@ -2,19 +2,14 @@ rule gradcheck:
     input:
         data="results/data/{dataset}.h5",
     output:
-        "results/gradcheck/{dataset}.csv",
+        "results/gradcheck/{dataset}/{regularizer}.csv",
     log:
-        "logs/gradcheck/{dataset}.log",
+        "logs/gradcheck/{dataset}/{regularizer}.log",
     benchmark:
-        "benchmarks/gradcheck/{dataset}.tsv"
+        "benchmarks/gradcheck/{dataset}/{regularizer}.tsv"
     conda:
         "../envs/nnstudy.yaml"
     params:
-        config=lambda wildcards: {
-            **dataset_config(wildcards),
-            "hidden_activation": config.get("hidden_activation", "relu"),
-            "regularizers": config["regularizers"],
-            "gradcheck": config.get("gradcheck", {}),
-        },
+        config=gradcheck_config,
     script:
         "../scripts/gradcheck.py"

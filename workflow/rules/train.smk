@@ -1,7 +1,8 @@
 rule tune:
     input:
         data="results/data/{dataset}.h5",
-        gradcheck="results/gradcheck/{dataset}.csv",
+        # Tuning trains unregularized networks: their backprop must be checked.
+        gradcheck="results/gradcheck/{dataset}/none.csv",
     output:
         curve="results/tuning/{dataset}/{optimizer}.csv",
         timing="results/timings/tune/{dataset}/{optimizer}.json",
@@ -20,7 +21,7 @@ rule tune:
 rule train:
     input:
         data="results/data/{dataset}.h5",
-        gradcheck="results/gradcheck/{dataset}.csv",
+        gradcheck="results/gradcheck/{dataset}/{regularizer}.csv",
         tuning=tuning_input,
     output:
         run="results/runs/{dataset}/{optimizer}/{regularizer}.h5",
