@@ -1,0 +1,88 @@
+"""The nnstudy command line."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import tool
+from nnstudy import io
+from nnstudy.cli import main, parse_seeds
+
+
+def test_help_describes_every_subcommand():
+    result = subprocess.run([tool("nnstudy"), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "train" in result.stdout and "replicate" in result.stdout
+    train_help = subprocess.run([tool("nnstudy"), "train", "--help"], capture_output=True, text=True)
+    for option in ("--dataset", "--layers", "--init", "--regularizer", "--lambd", "--keep-prob",
+                   "--optimizer", "--learning-rate", "--epochs", "--batch-size", "--seeds",
+                   "--beta1", "--beta2", "--epsilon", "--decay", "--out"):
+        assert option in train_help.stdout
+
+
+def test_train_prints_per_seed_and_summary_and_writes_hdf5(tmp_path, capsys):
+    out = tmp_path / "run.h5"
+    code = main([
+        "train", "--dataset", "circles", "--layers", "10,5", "--init", "he",
+        "--regularizer", "l2", "--lambd", "0.7", "--optimizer", "adam",
+        "--learning-rate", "0.01", "--epochs", "20", "--batch-size", "64",
+        "--seeds", "0-3", "--out", str(out),
+    ])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.count("\n") >= 4 + 3
+    assert "test_accuracy: mean" in printed
+    arrays, metadata = io.read_run(out)
+    assert arrays["params"]["W1"].shape == (4, 10, 2)
+    assert list(arrays["status"]) == ["ok"] * 4
+    assert metadata["arguments"]["lambd"] == 0.7
+    assert metadata["architecture"] == [2, 10, 5, 1]
+    assert np.all(arrays["specs"]["lambd"] == 0.7)
+
+
+def test_seeds_trained_in_one_batch_equal_seeds_trained_alone(tmp_path):
+    common = ["train", "--dataset", "moons", "--layers", "5,2", "--optimizer", "momentum",
+              "--regularizer", "dropout", "--epochs", "5", "--batch-size", "32"]
+    assert main(common + ["--seeds", "0-2", "--out", str(tmp_path / "all.h5")]) == 0
+    assert main(common + ["--seeds", "1", "--out", str(tmp_path / "one.h5")]) == 0
+    together, _ = io.read_run(tmp_path / "all.h5")
+    alone, _ = io.read_run(tmp_path / "one.h5")
+    for name, value in alone["params"].items():
+        assert np.array_equal(together["params"][name][1:2], value)
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--learning-rate", "-1"], ["learning_rate", "-1"]),
+        (["--regularizer", "dropout", "--keep-prob", "1.5"], ["keep_prob", "1.5"]),
+        (["--seeds", "3-1"], ["--seeds", "3-1"]),
+        (["--layers", "10,x"], ["--layers", "10,x"]),
+        (["--dataset", "nowhere.csv"], ["--dataset", "nowhere.csv"]),
+        (["--dataset", "missing.mat"], ["missing.mat"]),
+    ],
+)
+def test_bad_parameters_get_one_clear_error(arguments, words, capsys):
+    base = {"--dataset": "circles", "--epochs": "2"}
+    for flag, value in zip(arguments[::2], arguments[1::2]):
+        base[flag] = value
+    argv = ["train"] + [item for pair in base.items() for item in pair]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.count("error:") == 1
+    for word in words:
+        assert word in error
+
+
+def test_unknown_initializer_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main(["train", "--dataset", "circles", "--init", "bogus"])
+    assert excinfo.value.code == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-3") == [0, 1, 2, 3]
+    assert parse_seeds("1,5,9") == [1, 5, 9]
+    assert parse_seeds("7") == [7]
