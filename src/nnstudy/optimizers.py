@@ -19,10 +19,18 @@ from nnstudy.errors import check_choice, invalid
 
 
 class GradientTransformation(NamedTuple):
-    """``init(params) -> state`` and ``update(grads, state) -> (directions, state)``."""
+    """``init(params) -> state`` and ``update(grads, state) -> (directions, state)``.
+
+    elementwise : True when every direction and state entry depends only on
+        the same entry of the gradients and state (true of every optimizer
+        here). The fused training engine then updates all of a model's
+        parameters as one flat array; other transformations take the plain
+        engine.
+    """
 
     init: Callable
     update: Callable
+    elementwise: bool = False
 
 
 class EmptyState(NamedTuple):
@@ -67,7 +75,7 @@ def identity():
     def update(grads, state):
         return grads, state
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, elementwise=True)
 
 
 def momentum(beta=0.9):
@@ -81,7 +89,7 @@ def momentum(beta=0.9):
         velocity = {k: beta * v + (1.0 - beta) * grads[k] for k, v in state.velocity.items()}
         return velocity, MomentumState(velocity)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, elementwise=True)
 
 
 def rmsprop(beta2=0.999, epsilon=1e-8):
@@ -99,7 +107,7 @@ def rmsprop(beta2=0.999, epsilon=1e-8):
         directions = {k: grads[k] / (np.sqrt(s) + epsilon) for k, s in square.items()}
         return directions, RmsState(square)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, elementwise=True)
 
 
 def adam(beta1=0.9, beta2=0.999, epsilon=1e-8):
@@ -129,7 +137,7 @@ def adam(beta1=0.9, beta2=0.999, epsilon=1e-8):
         }
         return directions, AdamState(count, velocity, square)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, elementwise=True)
 
 
 # name -> (constructor, the hyperparameter names it accepts)
