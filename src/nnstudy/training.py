@@ -5,6 +5,14 @@ L2, dropout and early stopping. Per-model quantities (learning rate, L2
 strength, keep probability, patience) are arrays along the model axis, so a
 step never loops over models. A model whose cost becomes non-finite is marked
 ``diverged`` and frozen; the rest of its batch goes on.
+
+Models never interact, so the batch is trained in chunks of models sized to
+stay in the processor's cache (see :func:`nnstudy.fused.chunk_size`). Each
+chunk runs one of two engines with the same interface: the plain engine
+calls :func:`nnstudy.network.forward`, :func:`nnstudy.network.backward` and
+the optimizer as written, and is the reference; the fused engine
+(:mod:`nnstudy.fused`) performs the same arithmetic in place and gives the
+same numbers, several times faster. :data:`ENGINE` chooses between them.
 """
 
 import math
@@ -13,10 +21,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy import network, rng
+from nnstudy import fused, network, rng
 from nnstudy.errors import invalid
 from nnstudy.optimizers import apply_updates
 from nnstudy.schedules import check_schedule, learning_rate_at
+
+# "auto": the fused engine wherever it applies (an elementwise optimizer, and
+# network.forward / network.backward not replaced by a caller, whose
+# replacement must then be called); "plain": always the reference engine.
+ENGINE = "auto"
+
+_REFERENCE_PASSES = (network.forward, network.backward)
 
 STATUSES = ("ok", "diverged", "stopped_early")
 HISTORY_KEYS = ("cost", "train_accuracy", "dev_cost", "dev_accuracy", "grad_norm", "weight_norm")
@@ -89,23 +104,56 @@ class TrainResult:
 
 
 class CounterSampler:
-    """Mini-batch orders and dropout draws from each model's own seed."""
+    """Mini-batch orders and dropout draws from each model's own seed.
+
+    A sampler is anything with ``order(epoch, m)`` and ``uniforms(step,
+    shapes)``; this one also offers ``keep_masks`` (the comparison with the
+    keep probability done on integers) and ``subset`` (the sampler of some
+    of its models), which the fused engine uses when they exist.
+    """
 
     def __init__(self, seeds):
         self.shuffle_keys = rng.stream_keys(seeds, "shuffle")
         self.dropout_keys = rng.stream_keys(seeds, "dropout")
 
+    def subset(self, index):
+        """The sampler of models ``index``: their draws are unchanged."""
+        part = object.__new__(CounterSampler)
+        part.shuffle_keys = self.shuffle_keys[index]
+        part.dropout_keys = self.dropout_keys[index]
+        return part
+
     def order(self, epoch, m):
         """(S, m) permutation of the samples for ``epoch``."""
         return rng.counter_permutations(self.shuffle_keys, epoch, m)
 
-    def uniforms(self, step, shapes):
-        """Per hidden layer, (S, n_l, m_batch) uniform draws for ``step``."""
-        # 64 counters per step leave room for any depth up to 64 layers.
+    def _draw(self, step, shapes):
+        # One draw per step for all hidden layers: (S, sum of sizes) bits.
+        sizes = [int(np.prod(shape)) for shape in shapes]
+        return rng.counter_bits(self.dropout_keys, step, sum(sizes)), sizes
+
+    @staticmethod
+    def _split(draw, sizes, shapes):
+        """Layer by layer views of a (S, sum of sizes) draw."""
+        ends = np.cumsum(sizes)
         return [
-            rng.counter_uniform(self.dropout_keys, step * 64 + l, shape)
-            for l, shape in enumerate(shapes)
+            draw[:, end - size : end].reshape(len(draw), *shape)
+            for size, end, shape in zip(sizes, ends, shapes)
         ]
+
+    def uniforms(self, step, shapes):
+        """Per hidden layer, (S, n_l, m_batch) uniform draws in [0, 1) for ``step``."""
+        bits, sizes = self._draw(step, shapes)
+        return self._split(rng.bits_to_uniform(bits), sizes, shapes)
+
+    def keep_masks(self, step, shapes, keep_prob):
+        """``[u < keep_prob for u in uniforms(step, shapes)]``, without building the floats.
+
+        keep_prob : (S,) keep probabilities.
+        """
+        bits, sizes = self._draw(step, shapes)
+        keep = bits <= rng.keep_thresholds(keep_prob)[:, None]
+        return self._split(keep, sizes, shapes)
 
 
 def _norms(arrays, arch, prefix="W"):
@@ -115,12 +163,80 @@ def _norms(arrays, arch, prefix="W"):
     )
 
 
-def _batches(X, Y, order, batch_size):
-    """Yield (X_b, Y_b) mini-batches, (S, n, b) each, following ``order`` (S, m)."""
-    m = order.shape[-1]
-    for start in range(0, m, batch_size):
-        idx = order[:, start : start + batch_size]
-        yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
+class PlainEngine:
+    """The reference engine: network.forward / network.backward, the optimizer as written.
+
+    Same interface as :class:`nnstudy.fused.FusedEngine`; dropout comes as
+    uniform draws, compared with the keep probability inside network.forward.
+    """
+
+    wants_masks = False
+
+    def __init__(self, params, arch, optimizer, lambd=None, keep=None):
+        self.arch = arch
+        self.optimizer = optimizer
+        self.lambd = lambd
+        self.keep = keep
+        self.params = {k: v.copy() for k, v in params.items()}
+        self.state = optimizer.init(self.params)
+        self._grads = None
+
+    def batches(self, X, Y, order, batch_size):
+        """(X_b, Y_b) pairs for one epoch: the whole set, or (S, n, b) mini-batches in ``order``."""
+        if order is None:
+            yield X, Y
+            return
+        m = order.shape[-1]
+        for start in range(0, m, batch_size):
+            idx = order[:, start : start + batch_size]
+            yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
+
+    def gradients(self, X, Y, uniforms=None):
+        """Forward and backward on one batch; returns (S,) finite-logits flags."""
+        keep = self.keep if uniforms is not None else None
+        logits, cache = network.forward(self.params, X, self.arch, keep, uniforms)
+        self._grads = network.backward(self.params, cache, logits, Y, self.arch, self.lambd, keep)
+        return np.isfinite(logits).all(axis=(-2, -1))
+
+    def update(self, rate, active):
+        """Move every active model by ``-rate * direction``; the others keep their weights."""
+        directions, self.state = self.optimizer.update(self._grads, self.state)
+        # A stopped model keeps its weights: 0 * a non-finite direction would be NaN.
+        moved = apply_updates(self.params, directions, rate)
+        keep = active.reshape(-1, 1, 1)
+        self.params = {k: np.where(keep, moved[k], self.params[k]) for k in self.params}
+
+    def evaluate(self, X, Y):
+        """(logits, grads) on the whole set ``X``, without dropout, L2 included."""
+        logits, cache = network.forward(self.params, X, self.arch)
+        return logits, network.backward(self.params, cache, logits, Y, self.arch, self.lambd)
+
+    def logits(self, X):
+        """Logits on ``X`` without dropout."""
+        return network.forward(self.params, X, self.arch)[0]
+
+
+def _engine_class(optimizer):
+    if ENGINE == "plain":
+        return PlainEngine
+    if ENGINE != "auto":
+        raise invalid("training.ENGINE", ENGINE, "'auto' or 'plain'")
+    replaced = (network.forward, network.backward) != _REFERENCE_PASSES
+    if replaced or not getattr(optimizer, "elementwise", False):
+        return PlainEngine
+    return fused.FusedEngine
+
+
+@dataclass
+class _Schedule:
+    """What every chunk of a batch shares: data, budget, records."""
+
+    data: TrainData
+    config: TrainConfig
+    arch: object
+    full_batch: bool
+    batch_size: int
+    record_steps: list
 
 
 def train(
@@ -173,11 +289,80 @@ def train(
     batch_size = m if full_batch else config.batch_size
     steps_per_epoch = math.ceil(m / batch_size)
     total_steps = config.epochs * steps_per_epoch
+    record_steps = list(range(0, total_steps + 1, config.eval_every))
+    if record_steps[-1] != total_steps:
+        record_steps.append(total_steps)
+    n_records = len(record_steps)
+    history = {
+        "step": np.array(record_steps),
+        **{k: np.full((n_models, n_records), np.nan) for k in HISTORY_KEYS[:4]},
+        "grad_norm": np.full((n_models, n_records, arch.n_layers), np.nan),
+        "weight_norm": np.full((n_models, n_records, arch.n_layers), np.nan),
+    }
+    status = np.array(["ok"] * n_models, dtype="<U13")
+    stop_step = np.full(n_models, -1)
+    final = {k: np.empty(np.shape(v)) for k, v in params.items()}
+    schedule = _Schedule(data, config, arch, full_batch, batch_size, record_steps)
+
+    engine_class = _engine_class(optimizer)
+    if engine_class is fused.FusedEngine and hasattr(sampler, "subset"):
+        size = fused.chunk_size(arch, batch_size, n_models)
+        chunks = np.array_split(np.arange(n_models), math.ceil(n_models / size))
+    else:
+        chunks = [np.arange(n_models)]
+
+    start = time.perf_counter()
+    steps = 0
+    for index in chunks:
+        part = {
+            "params": {k: np.asarray(v, dtype=float)[index] for k, v in params.items()},
+            "learning_rate": learning_rate[index],
+            "lambd": lambd[index],
+            "keep_prob": keep_prob[index],
+            "patience": patience[index],
+            "sampler": sampler if len(chunks) == 1 else sampler.subset(index),
+        }
+        outcome = _train_chunk(engine_class, optimizer, schedule, **part)
+        for k in final:
+            final[k][index] = outcome["params"][k]
+        for k in HISTORY_KEYS:
+            history[k][index] = outcome["history"][k]
+        status[index] = outcome["status"]
+        stop_step[index] = outcome["stop_step"]
+        steps = max(steps, outcome["steps"])
+
+    reference = history["dev_accuracy"] if data.X_dev is not None else history["train_accuracy"]
+    filled = np.where(np.isnan(reference), -np.inf, reference)
+    best_step = history["step"][np.argmax(filled, axis=1)]
+    return TrainResult(
+        params=final,
+        history=history,
+        status=status,
+        stop_step=stop_step,
+        best_step=best_step,
+        steps=steps,
+        steps_per_epoch=steps_per_epoch,
+        wall_time=time.perf_counter() - start,
+    )
+
+
+def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, lambd, keep_prob,
+                 patience, sampler):
+    """Train some models of a batch (all of them, or one chunk) from start to end.
+
+    Returns a dict with their final params, history (without "step"),
+    status, stop_step and the number of steps taken.
+    """
+    data, config, arch = schedule.data, schedule.config, schedule.arch
+    n_models = len(learning_rate)
+    m = data.X.shape[-1]
     lr0 = learning_rate.reshape(-1, 1, 1)
     lambd_b = network.per_model(lambd, n_models) if np.any(lambd > 0) else None
     keep_b = network.per_model(keep_prob, n_models)
     use_dropout = bool(np.any(keep_prob < 1))
     hidden_sizes = arch.layer_sizes[1:-1]
+    engine = engine_class(params, arch, optimizer, lambd_b, keep_b)
+    use_masks = engine.wants_masks and hasattr(sampler, "keep_masks")
 
     active = np.ones(n_models, dtype=bool)
     status = np.array(["ok"] * n_models, dtype="<U13")
@@ -185,23 +370,20 @@ def train(
     early = patience > 0
     best_dev_cost = np.full(n_models, np.inf)
     stale = np.zeros(n_models, dtype=int)
-    best_params = {k: v.copy() for k, v in params.items()} if early.any() else None
+    best_params = {k: v.copy() for k, v in engine.params.items()} if early.any() else None
 
-    record_steps = list(range(0, total_steps + 1, config.eval_every))
-    if record_steps[-1] != total_steps:
-        record_steps.append(total_steps)
+    record_steps = schedule.record_steps
     n_records = len(record_steps)
     n_layers = arch.n_layers
     history = {
-        "step": np.array(record_steps),
         **{k: np.full((n_models, n_records), np.nan) for k in HISTORY_KEYS[:4]},
         "grad_norm": np.full((n_models, n_records, n_layers), np.nan),
         "weight_norm": np.full((n_models, n_records, n_layers), np.nan),
     }
 
     def record(r, step):
-        logits, cache = network.forward(params, data.X, arch)
-        grads = network.backward(params, cache, logits, data.Y, arch, lambd_b)
+        params = engine.params
+        logits, grads = engine.evaluate(data.X, data.Y)
         cost = network.data_loss(logits, data.Y, arch) + network.l2_penalty(params, lambd, m)
         history["cost"][:, r] = cost
         history["train_accuracy"][:, r] = (
@@ -210,7 +392,7 @@ def train(
         history["grad_norm"][:, r] = _norms(grads, arch)
         history["weight_norm"][:, r] = _norms(params, arch)
         if data.X_dev is not None:
-            dev_logits, _ = network.forward(params, data.X_dev, arch)
+            dev_logits = engine.logits(data.X_dev)
             dev_cost = network.data_loss(dev_logits, data.Y_dev, arch)
             history["dev_cost"][:, r] = dev_cost
             history["dev_accuracy"][:, r] = (
@@ -235,16 +417,14 @@ def train(
         best_dev_cost[improved] = dev_cost[improved]
         stale[improved] = 0
         stale[watching & ~improved] += 1
-        for k in params:
-            best_params[k][improved] = params[k][improved]
+        for k in best_params:
+            best_params[k][improved] = engine.params[k][improved]
         stopping = watching & (stale >= patience)
         active[stopping] = False
         status[stopping] = "stopped_early"
         stop_step[stopping] = step
 
-    start = time.perf_counter()
     step, r = 0, 0
-    state = optimizer.init(params)
     # Diverging models overflow by design; their status reports it instead.
     with np.errstate(all="ignore"):
         record(r, step)
@@ -255,45 +435,39 @@ def train(
             rate = learning_rate_at(
                 config.schedule, lr0, epoch, config.decay_rate, config.decay_interval
             )
-            if full_batch:
-                batches = [(data.X, data.Y)]
-            else:
-                batches = _batches(data.X, data.Y, sampler.order(epoch, m), batch_size)
-            for X_b, Y_b in batches:
-                uniforms = None
+            order = None if schedule.full_batch else sampler.order(epoch, m)
+            for X_b, Y_b in engine.batches(data.X, data.Y, order, schedule.batch_size):
+                dropout = None
                 if use_dropout:
-                    b = X_b.shape[-1]
-                    uniforms = sampler.uniforms(step, [(n, b) for n in hidden_sizes])
-                logits, cache = network.forward(params, X_b, arch, keep_b, uniforms)
-                _mark_diverged(active & ~np.isfinite(logits).all(axis=(-2, -1)), step)
-                grads = network.backward(params, cache, logits, Y_b, arch, lambd_b, keep_b)
-                directions, state = optimizer.update(grads, state)
-                # A stopped model keeps its weights: 0 * a non-finite direction would be NaN.
-                moved = apply_updates(params, directions, rate)
-                params = {k: np.where(active.reshape(-1, 1, 1), moved[k], params[k]) for k in params}
+                    shapes = [(n, X_b.shape[-1]) for n in hidden_sizes]
+                    if use_masks:
+                        dropout = sampler.keep_masks(step, shapes, keep_prob)
+                    else:
+                        dropout = sampler.uniforms(step, shapes)
+                        if engine.wants_masks:
+                            dropout = [u < keep_b for u in dropout]
+                finite = engine.gradients(X_b, Y_b, dropout)
+                _mark_diverged(active & ~finite, step)
+                engine.update(rate, active)
                 step += 1
                 if r < n_records and step == record_steps[r]:
                     record(r, step)
                     r += 1
         # Models stopped before the end keep their last values in the history,
-        # exactly what recording them frozen would have given.
+        # exactly what recording them frozen would have given: a stopped
+        # model's record repeats, a diverged model's record is NaN.
         for key in HISTORY_KEYS:
             for rr in range(r, n_records):
                 history[key][:, rr] = history[key][:, r - 1]
+            history[key][status == "diverged", r:] = np.nan
+    final = {k: v.copy() for k, v in engine.params.items()}
     if best_params is not None:
-        for k in params:
-            params[k][early] = best_params[k][early]
-
-    reference = history["dev_accuracy"] if data.X_dev is not None else history["train_accuracy"]
-    filled = np.where(np.isnan(reference), -np.inf, reference)
-    best_step = history["step"][np.argmax(filled, axis=1)]
-    return TrainResult(
-        params=params,
-        history=history,
-        status=status,
-        stop_step=stop_step,
-        best_step=best_step,
-        steps=step,
-        steps_per_epoch=steps_per_epoch,
-        wall_time=time.perf_counter() - start,
-    )
+        for k in final:
+            final[k][early] = best_params[k][early]
+    return {
+        "params": final,
+        "history": history,
+        "status": status,
+        "stop_step": stop_step,
+        "steps": step,
+    }

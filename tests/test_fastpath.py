@@ -1,0 +1,306 @@
+"""The fast paths give the plain path's numbers, bit for bit.
+
+The fused engine (nnstudy.fused) must reproduce the plain engine (network.
+forward / network.backward / the optimizer as written) exactly, in every
+variant the loop supports; chunking the model axis must not change any
+model; the integer dropout masks must equal the float comparison. No test
+here times anything.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnstudy import fused, initializers, network, optimizers, rng, training
+
+
+def xor_data(m, noise, seed):
+    g = np.random.default_rng(seed)
+    X = g.uniform(-1.0, 1.0, (2, m))
+    y = (X[0] * X[1] > 0).astype(np.int64)
+    y = np.where(g.random(m) < noise, 1 - y, y)
+    return X, y[None].astype(float), y
+
+
+def binary_data():
+    X, Y, y = xor_data(50, 0.2, seed=0)
+    X_dev, Y_dev, y_dev = xor_data(30, 0.0, seed=1)
+    return training.TrainData(X, Y, y, X_dev, Y_dev, y_dev)
+
+
+def three_class_data():
+    g = np.random.default_rng(3)
+    X = g.standard_normal((4, 60))
+    y = g.integers(0, 3, 60)
+    X_dev = g.standard_normal((4, 20))
+    y_dev = g.integers(0, 3, 20)
+    return training.TrainData(X, np.eye(3)[y].T, y, X_dev, np.eye(3)[y_dev].T, y_dev)
+
+
+SEEDS = [1, 2, 3, 4, 5, 6]
+# Six models that differ in everything that can differ per model.
+PER_MODEL = dict(
+    learning_rate=[0.05, 0.02, 0.1, 0.03, 0.5, 0.05],
+    lambd=[0.0, 0.1, 0.7, 0.0, 0.05, 0.3],
+    keep_prob=[1.0, 0.8, 0.6, 0.9, 1.0, 0.7],
+    patience=[0, 2, 0, 3, 1, 0],
+)
+
+
+def run(engine, arch, optimizer, data, config, monkeypatch, **overrides):
+    monkeypatch.setattr(training, "ENGINE", engine)
+    kwargs = {**PER_MODEL, **overrides}
+    params = initializers.initialize(arch.layer_sizes, ["he", "xavier", "small", "he", "random", "glorot"], SEEDS)
+    return training.train(params, arch, optimizer, data, config, seeds=SEEDS, **kwargs)
+
+
+def assert_identical(a, b):
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k], err_msg=k)
+    for k in training.HISTORY_KEYS:
+        np.testing.assert_array_equal(a.history[k], b.history[k], err_msg=k)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.stop_step, b.stop_step)
+    np.testing.assert_array_equal(a.best_step, b.best_step)
+    assert a.steps == b.steps
+
+
+OPTIMIZERS = {
+    "gd": optimizers.make_optimizer("gd"),
+    "momentum": optimizers.make_optimizer("momentum", beta=0.9),
+    "rmsprop": optimizers.make_optimizer("rmsprop"),
+    "adam": optimizers.make_optimizer("adam"),
+}
+
+
+@pytest.mark.parametrize(
+    "activation, optimizer, batch_size",
+    list(itertools.product(["relu", "tanh", "linear"], OPTIMIZERS, [None, 16])),
+)
+def test_fused_engine_equals_plain_engine(activation, optimizer, batch_size, monkeypatch):
+    # L2, dropout and early stopping per model, all at once.
+    arch = network.Architecture((2, 7, 5, 1), activation, "sigmoid")
+    config = training.TrainConfig(epochs=20, batch_size=batch_size, eval_every=3)
+    args = (arch, OPTIMIZERS[optimizer], binary_data(), config, monkeypatch)
+    assert_identical(run("plain", *args), run("auto", *args))
+
+
+def test_fused_engine_equals_plain_engine_with_early_stopping(monkeypatch):
+    arch = network.Architecture((2, 16, 16, 1))
+    config = training.TrainConfig(epochs=200, eval_every=2)
+    args = (arch, OPTIMIZERS["adam"], binary_data(), config, monkeypatch)
+    plain = run("plain", *args, keep_prob=1.0, lambd=0.0)
+    fast = run("auto", *args, keep_prob=1.0, lambd=0.0)
+    assert "stopped_early" in fast.status and "ok" in fast.status
+    assert_identical(plain, fast)
+
+
+@pytest.mark.parametrize("overrides", [dict(lambd=0.0, keep_prob=1.0), dict(lambd=0.0), dict(keep_prob=1.0)])
+def test_fused_engine_without_some_regularizers(overrides, monkeypatch):
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=30, eval_every=4)
+    args = (arch, OPTIMIZERS["adam"], binary_data(), config, monkeypatch)
+    assert_identical(run("plain", *args, **overrides), run("auto", *args, **overrides))
+
+
+@pytest.mark.parametrize("batch_size", [None, 25])
+@pytest.mark.parametrize("layers", [(4, 6, 3), (4, 3)], ids=["hidden", "no-hidden"])
+def test_fused_engine_equals_plain_engine_softmax(layers, batch_size, monkeypatch):
+    arch = network.Architecture(layers, "relu", "softmax")
+    config = training.TrainConfig(epochs=15, batch_size=batch_size, eval_every=4)
+    args = (arch, OPTIMIZERS["adam"], three_class_data(), config, monkeypatch)
+    assert_identical(run("plain", *args), run("auto", *args))
+
+
+def test_fused_engine_equals_plain_engine_with_a_one_unit_layer(monkeypatch):
+    # (n, 1) @ (1, m) products: broadcast in the fused engine, NumPy's own loop in the plain one.
+    arch = network.Architecture((2, 1, 4, 1))
+    config = training.TrainConfig(epochs=25, batch_size=16, eval_every=5)
+    args = (arch, OPTIMIZERS["momentum"], binary_data(), config, monkeypatch)
+    assert_identical(run("plain", *args), run("auto", *args))
+
+
+def test_fused_engine_equals_plain_engine_when_models_diverge(monkeypatch):
+    arch = network.Architecture((2, 8, 8, 1), "linear", "sigmoid")
+    config = training.TrainConfig(epochs=40, eval_every=5)
+    rates = [1e6, 0.1, 3e5, 0.05, 0.1, 0.2]
+    args = (arch, OPTIMIZERS["gd"], binary_data(), config, monkeypatch)
+    plain = run("plain", *args, learning_rate=rates)
+    fast = run("auto", *args, learning_rate=rates)
+    assert list(fast.status).count("diverged") == 2
+    assert_identical(plain, fast)
+
+
+def test_chunks_of_models_change_nothing(monkeypatch):
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=12, batch_size=16, eval_every=3)
+    args = (arch, OPTIMIZERS["adam"], binary_data(), config, monkeypatch)
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 1 << 40)
+    whole = run("auto", *args)
+    # Chunks of one or two models.
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 2 * fused.working_set(arch, 16))
+    assert fused.chunk_size(arch, 16, 6) == 2
+    assert_identical(whole, run("auto", *args))
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 1)
+    assert fused.chunk_size(arch, 16, 6) == 1
+    assert_identical(whole, run("auto", *args))
+
+
+def test_chunk_size_is_between_one_and_the_batch():
+    arch = network.Architecture((2, 10, 5, 1))
+    assert fused.chunk_size(arch, 300, 3) <= 3
+    assert fused.chunk_size(network.Architecture((2, 4000, 1)), 10**5, 30) == 1
+    small = fused.chunk_size(arch, 300, 10**6)
+    assert small >= 1 and small * fused.working_set(arch, 300) <= max(fused.CHUNK_BYTES, fused.working_set(arch, 300))
+
+
+class FixedSampler:
+    """A sampler with only the two required methods (like the course's)."""
+
+    def __init__(self, n_models, seed=0):
+        self.n_models = n_models
+        self.seed = seed
+
+    def order(self, epoch, m):
+        g = np.random.default_rng([self.seed, epoch])
+        return np.stack([g.permutation(m) for _ in range(self.n_models)])
+
+    def uniforms(self, step, shapes):
+        g = np.random.default_rng([self.seed, 10**6 + step])
+        return [g.random((self.n_models, *shape)) for shape in shapes]
+
+
+def test_a_sampler_without_the_fast_methods_gives_the_same_numbers(monkeypatch):
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=10, batch_size=16, eval_every=4)
+    args = (arch, OPTIMIZERS["gd"], binary_data(), config, monkeypatch)
+    plain = run("plain", *args, sampler=FixedSampler(6))
+    fast = run("auto", *args, sampler=FixedSampler(6))
+    assert_identical(plain, fast)
+
+
+def test_a_transformation_not_known_to_be_elementwise_takes_the_plain_engine(monkeypatch):
+    adam = OPTIMIZERS["adam"]
+    custom = optimizers.GradientTransformation(adam.init, adam.update)
+    assert not custom.elementwise
+    calls = []
+    real_forward = network.forward
+
+    def counting_forward(*args, **kwargs):
+        calls.append(1)
+        return real_forward(*args, **kwargs)
+
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=5, eval_every=2)
+    args = (arch, custom, binary_data(), config, monkeypatch)
+    reference = run("plain", *args)
+    monkeypatch.setattr(network, "forward", counting_forward)
+    assert_identical(reference, run("auto", *args))
+    # A replaced network.forward is called: the loop honours instrumentation.
+    assert len(calls) > 5
+
+
+def test_every_optimizer_of_the_registry_is_elementwise():
+    for name in optimizers.OPTIMIZERS:
+        assert optimizers.make_optimizer(name).elementwise, name
+
+
+# --- a model alone equals the same model in any batch -----------------------
+
+
+def diverging(order, eval_every):
+    arch = network.Architecture((2, 8, 8, 8, 1), "linear", "sigmoid")
+    X, Y, y = xor_data(40, 0.0, seed=2)
+    rates, seeds = [1e6, 0.1, 0.1], [1, 2, 3]
+    params = initializers.initialize(arch.layer_sizes, ["random", "he", "xavier"], seeds)
+    params = {k: v[order] for k, v in params.items()}
+    with np.errstate(all="ignore"):
+        return training.train(
+            params,
+            arch,
+            OPTIMIZERS["gd"],
+            training.TrainData(X, Y, y),
+            training.TrainConfig(epochs=40, eval_every=eval_every),
+            learning_rate=[rates[i] for i in order],
+            seeds=[seeds[i] for i in order],
+        )
+
+
+@pytest.mark.parametrize("eval_every", [2, 5, 7])
+def test_a_model_diverging_between_records_has_the_same_history_alone(eval_every):
+    # Alone, the loop ends at the first epoch with no active model and fills
+    # the remaining records; in a batch it keeps recording. Both give NaN.
+    batch = diverging([0, 1, 2], eval_every)
+    alone = diverging([0], eval_every)
+    assert batch.status[0] == alone.status[0] == "diverged"
+    for k in training.HISTORY_KEYS:
+        np.testing.assert_array_equal(batch.history[k][0], alone.history[k][0], err_msg=k)
+
+
+# --- dropout draws -------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=5),
+    st.integers(0, 10**6),
+    st.lists(st.tuples(st.integers(1, 9), st.integers(1, 9)), min_size=1, max_size=3),
+    st.floats(0.01, 1.0),
+)
+def test_keep_masks_equal_comparing_the_uniforms(seeds, step, shapes, keep):
+    sampler = training.CounterSampler(seeds)
+    keep_prob = np.linspace(keep, 1.0, len(seeds))
+    uniforms = sampler.uniforms(step, shapes)
+    masks = sampler.keep_masks(step, shapes, keep_prob)
+    for u, mask, shape in zip(uniforms, masks, shapes):
+        assert u.shape == mask.shape == (len(seeds), *shape)
+        assert np.all((u >= 0.0) & (u < 1.0))
+        np.testing.assert_array_equal(mask, u < keep_prob[:, None, None])
+
+
+def test_keep_thresholds_at_the_edges():
+    # bits / 2**32 < p  exactly when  bits <= threshold.
+    keep = np.array([1.0, 0.5, 2.0**-32, 0.86])
+    t = rng.keep_thresholds(keep)
+    assert t.dtype == np.uint32
+    np.testing.assert_array_equal(t[:3], [2**32 - 1, 2**31 - 1, 0])
+    for p, limit in zip(keep, t.astype(np.int64)):
+        for bits in (limit - 1, limit, limit + 1):
+            if 0 <= bits < 2**32:
+                assert (bits <= limit) == (bits / 2.0**32 < p)
+
+
+def test_counter_bits_rows_depend_only_on_their_key():
+    keys = rng.stream_keys([5, 6, 7], "dropout")
+    bits = rng.counter_bits(keys, 11, 9)
+    assert bits.shape == (3, 9) and bits.dtype == np.uint32
+    for s in range(3):
+        np.testing.assert_array_equal(rng.counter_bits(keys[s : s + 1], 11, 9)[0], bits[s])
+    np.testing.assert_array_equal(rng.counter_bits(keys[::-1], 11, 9), bits[::-1])
+    # Two numbers per 64-bit hash, low half first: the first of 10 equals the first of 9.
+    np.testing.assert_array_equal(rng.counter_bits(keys, 11, 10)[:, :9], bits)
+    assert not np.array_equal(rng.counter_bits(keys, 12, 9), bits)
+
+
+def test_counter_bits_are_roughly_uniform():
+    bits = rng.counter_bits(rng.stream_keys([3], "dropout"), 5, 200_000)[0]
+    u = bits / 2.0**32
+    assert abs(u.mean() - 0.5) < 0.004
+    counts, _ = np.histogram(u, bins=10, range=(0.0, 1.0))
+    assert np.all(np.abs(counts - 20_000) < 700)
+    # Low and high halves of the same hash are not correlated.
+    assert abs(np.corrcoef(u[0::2], u[1::2])[0, 1]) < 0.02
+
+
+def test_dropout_mask_draws_are_the_same_in_any_batch():
+    shapes = [(4, 7), (3, 7)]
+    batch = training.CounterSampler([10, 11, 12])
+    masks = batch.keep_masks(9, shapes, np.array([0.5, 0.7, 0.9]))
+    part = batch.subset(np.array([2, 0]))
+    alone = part.keep_masks(9, shapes, np.array([0.9, 0.5]))
+    for m_batch, m_part in zip(masks, alone):
+        np.testing.assert_array_equal(m_part[0], m_batch[2])
+        np.testing.assert_array_equal(m_part[1], m_batch[0])
