@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from nnstudy import datasets, initializers, network, optimizers, regularizers, schedules
+from nnstudy import (
+    datasets,
+    initializers,
+    network,
+    optimizers,
+    regularizers,
+    replication,
+    schedules,
+)
 from nnstudy.config import validated
 from nnstudy.errors import ConfigError, DataError
 
@@ -27,6 +35,8 @@ def test_schema_enums_equal_the_registries():
     assert set(source["enum"]) == set(datasets.GENERATORS) | set(datasets.FILE_SOURCES)
     assert set(props["hidden_activation"]["enum"]) == set(network.ACTIVATIONS)
     assert set(props["schedule"]["properties"]["name"]["enum"]) == set(schedules.SCHEDULES)
+    experiments = props["replication"]["oneOf"][1]["items"]["enum"]
+    assert set(experiments) == set(replication.EXPERIMENTS)
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml"])

@@ -9,5 +9,8 @@ rule replicate:
         "../envs/nnstudy.yaml"
     params:
         data_dir=config.get("course_data_dir"),
+        experiments=(
+            None if config.get("replication", True) is True else config["replication"]
+        ),
     script:
         "../scripts/replicate.py"
