@@ -86,3 +86,19 @@ def test_parse_seeds():
     assert parse_seeds("0-3") == [0, 1, 2, 3]
     assert parse_seeds("1,5,9") == [1, 5, 9]
     assert parse_seeds("7") == [7]
+
+
+def test_replicate_writes_the_tidy_table(tmp_path, capsys):
+    out = tmp_path / "replication.csv"
+    assert main(["replicate", "--out", str(out), "--experiments", "gradient_check"]) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["experiment", "variant", "metric", "value"]
+    assert set(table["variant"]) == {"1d", "nd"}
+    assert (table["value"] < 2e-7).all()
+
+
+def test_replicate_refuses_an_unknown_experiment(tmp_path, capsys):
+    assert main(["replicate", "--out", str(tmp_path / "r.csv"), "--experiments", "bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err

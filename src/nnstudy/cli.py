@@ -114,7 +114,8 @@ def command_replicate(args):
     from nnstudy import io
     from nnstudy.replication import run_all
 
-    table, skipped = run_all(args.data_dir)
+    experiments = args.experiments.split(",") if args.experiments else None
+    table, skipped = run_all(args.data_dir, experiments)
     for experiment, reason in skipped:
         print(f"skipped {experiment}: {reason}", file=sys.stderr)
     io.write_table(table, args.out, {"command": "replicate", "skipped": skipped})
@@ -192,6 +193,9 @@ def build_parser():
                            help="folder with data.mat and the cat/non-cat .h5 files "
                            "(default: $NNSTUDY_DATA_DIR); experiments whose files are "
                            "missing are skipped with a message")
+    replicate.add_argument("--experiments", default=None,
+                           help="comma-separated subset of initialization, optimization, "
+                           "regularization, gradient_check, logistic_regression (default: all)")
     replicate.set_defaults(func=command_replicate)
     return parser
 
