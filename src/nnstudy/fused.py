@@ -83,15 +83,24 @@ class Layout:
         return flat
 
 
-def _transposed(a):
-    return np.swapaxes(a, -1, -2)
+class Bound:
+    """Per-layer views of one parameter row buffer and one gradient row buffer.
 
+    Bound once, so that a step only indexes lists: W[l], b[l], W_T[l] (the
+    transposes), dW[l], and db_all, every bias gradient as one (C, units) view.
+    """
 
-def _product(a, b, out):
-    """``out = a @ b`` per model; an inner size of 1 is an outer product, by broadcasting."""
-    if a.shape[-1] == 1:
-        return np.multiply(a, b, out=out)
-    return np.matmul(a, b, out=out)
+    def __init__(self, layout, flat, grad_flat, n_layers):
+        P = layout.views(flat)
+        G = layout.views(grad_flat)
+        layers = range(1, n_layers + 1)
+        self.W = [None] + [P[f"W{l}"] for l in layers]
+        self.b = [None] + [P[f"b{l}"] for l in layers]
+        self.W_T = [None] + [w.swapaxes(-1, -2) for w in self.W[1:]]
+        self.dW = [None] + [G[f"W{l}"] for l in layers]
+        self.db_all = grad_flat[:, layout.n_weights :]
+        self.grad_flat = grad_flat
+        self.grads = G
 
 
 class FusedNetwork:
@@ -100,69 +109,77 @@ class FusedNetwork:
     keep : None, or (C, 1, 1) keep probabilities when dropout masks are given
         to :meth:`forward`.
     The hidden activations ``self.A`` (post-dropout) and logits are valid after
-    :meth:`forward`; :meth:`backward` then writes gradients into views.
+    :meth:`forward`; :meth:`backward` then writes gradients into bound views.
     """
 
     def __init__(self, arch, n_models, width, keep=None):
-        self.arch = arch
         self.width = width
         self.keep = keep
-        L = arch.n_layers
+        self.n_layers = L = arch.n_layers
         sizes = arch.layer_sizes
         C = n_models
-        self.activation = arch.hidden_activation
+        self.relu = arch.hidden_activation == "relu"
+        self.tanh = arch.hidden_activation == "tanh"
+        self.sigmoid = arch.output == "sigmoid"
         # Z and A share one buffer per hidden layer: no derivative needs Z itself.
         self.A = [None] + [np.empty((C, sizes[l], width)) for l in range(1, L)]
-        self.A_T = [None] + [_transposed(a) for a in self.A[1:]]
-        if self.activation == "relu":
-            self.D = [None] + [np.empty((C, sizes[l], width), dtype=bool) for l in range(1, L)]
-        elif self.activation == "tanh":
+        self.A_T = [None] + [a.swapaxes(-1, -2) for a in self.A[1:]]
+        # The derivative as 0.0 / 1.0 (relu) or 1 - A**2 (tanh): a float
+        # array, because NumPy multiplies float by float several times faster
+        # than float by bool. Under dropout, relu's is and-ed with the mask.
+        if self.relu or self.tanh:
             self.D = [None] + [np.empty((C, sizes[l], width)) for l in range(1, L)]
+            self._alive = [None] + [np.empty((C, sizes[l], width), dtype=bool) for l in range(1, L)]
         else:
             self.D = [None] * L
         self.masks = [None] * L
         self.logits = np.empty((C, sizes[L], width))
-        # dZ[l] for every layer; the hidden ones are computed in place from dA.
-        self.dZ = [None] + [np.empty((C, sizes[l], width)) for l in range(1, L + 1)]
-        self.output = arch.output
+        # dZ of every layer in one buffer, units in parameter order, so that
+        # one reduction gives every bias gradient (the flat rows hold b1..bL
+        # contiguously). Hidden dZ are computed in place from dA.
+        self.dZ_all = np.empty((C, sum(sizes[1:]), width))
+        ends = np.cumsum(sizes[1:])
+        self.dZ = [None] + [self.dZ_all[:, end - n : end] for n, end in zip(sizes[1:], ends)]
+        self.inner_one = [None] + [sizes[l] == 1 for l in range(1, L + 1)]
         out_shape = (C, 1, width)
         self._t = np.empty(out_shape)
         self._q = np.empty(out_shape)
-        self._pos = np.empty(out_shape, dtype=bool)
-        self._finite = np.empty((C, sizes[L], width), dtype=bool)
+        self._pos = np.empty(out_shape)
+        self._finite = np.empty((C, sizes[L] * width), dtype=bool)
+        self._logits_rows = self.logits.reshape(C, -1)
 
     # -- forward ----------------------------------------------------------
 
     def forward(self, P, X, masks=None, derivatives=True):
-        """Logits (C, n_L, width) of parameters ``P`` (views) on inputs ``X``.
+        """Logits (C, n_L, width) of parameters ``P`` (a :class:`Bound`) on inputs ``X``.
 
         X : (n_0, width) shared or (C, n_0, width).
         masks : None or a boolean keep mask (C, n_l, width) per hidden layer.
         derivatives : False skips what only :meth:`backward` needs.
         """
-        L = self.arch.n_layers
+        L = self.n_layers
         keep = self.keep
         A = X
         for l in range(1, L):
             Z = self.A[l]
-            np.matmul(P[f"W{l}"], A, out=Z)
-            np.add(Z, P[f"b{l}"], out=Z)
+            np.matmul(P.W[l], A, out=Z)
+            np.add(Z, P.b[l], out=Z)
             mask = None if masks is None else masks[l - 1]
             self.masks[l] = mask
-            if self.activation == "relu":
+            if self.relu:
                 np.maximum(Z, 0.0, out=Z)
                 if mask is not None:
                     # Multiplying by (A > 0) & mask equals multiplying by the
                     # mask: where A > 0 is false, A is 0 or NaN already.
-                    D = self.D[l]
-                    np.greater(Z, 0.0, out=D)
-                    np.logical_and(D, mask, out=D)
+                    alive, D = self._alive[l], self.D[l]
+                    np.greater(Z, 0.0, out=alive)
+                    np.logical_and(alive, mask, out=D)
                     np.multiply(Z, D, out=Z)
                     np.divide(Z, keep, out=Z)
                 elif derivatives:
                     np.greater(Z, 0.0, out=self.D[l])
             else:
-                if self.activation == "tanh":
+                if self.tanh:
                     np.tanh(Z, out=Z)
                     if derivatives:
                         D = self.D[l]
@@ -173,14 +190,14 @@ class FusedNetwork:
                     np.divide(Z, keep, out=Z)
             A = Z
         logits = self.logits
-        np.matmul(P[f"W{L}"], A, out=logits)
-        np.add(logits, P[f"b{L}"], out=logits)
+        np.matmul(P.W[L], A, out=logits)
+        np.add(logits, P.b[L], out=logits)
         return logits
 
     def finite(self):
         """(C,) True where every logit of the last forward pass is finite."""
-        np.isfinite(self.logits, out=self._finite)
-        return self._finite.all(axis=(-2, -1))
+        np.isfinite(self._logits_rows, out=self._finite)
+        return np.logical_and.reduce(self._finite, axis=1)
 
     # -- backward ---------------------------------------------------------
 
@@ -188,51 +205,50 @@ class FusedNetwork:
         """dZ_L = (probabilities - Y) / m, with the reference's probabilities."""
         x = self.logits
         dZ = self.dZ[-1]
-        if self.output == "sigmoid":
+        if self.sigmoid:
             # basics.sigmoid: 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x))
-            # otherwise; exp(-|x|) is the exponential of either branch.
+            # otherwise. t = exp(-|x|) is the exponential of either branch and
+            # lies in [0, 1], so max(t, [x >= 0]) is the numerator of either
+            # (NaN stays NaN); a masked division would be several times slower.
             t, q, pos = self._t, self._q, self._pos
-            np.abs(x, out=t)
-            np.negative(t, out=t)
+            np.copysign(x, -1.0, out=t)
             np.exp(t, out=t)
             np.add(t, 1.0, out=q)
-            np.divide(t, q, out=dZ)
             np.greater_equal(x, 0.0, out=pos)
-            np.divide(1.0, q, out=dZ, where=pos)
+            np.maximum(t, pos, out=t)
+            np.divide(t, q, out=dZ)
         else:
             # basics.softmax along the unit axis.
             t = self._t
-            np.max(x, axis=-2, keepdims=True, out=t)
+            np.maximum.reduce(x, axis=-2, keepdims=True, out=t)
             np.subtract(x, t, out=dZ)
             np.exp(dZ, out=dZ)
-            np.sum(dZ, axis=-2, keepdims=True, out=t)
+            np.add.reduce(dZ, axis=-2, keepdims=True, out=t)
             np.divide(dZ, t, out=dZ)
         np.subtract(dZ, Y, out=dZ)
         np.divide(dZ, self.width, out=dZ)
         return dZ
 
-    def backward(self, P, G, X, Y, X_T=None):
-        """Gradients of the data loss into ``G`` (views shaped like ``P``), after :meth:`forward`.
+    def backward(self, P, X_T, Y):
+        """Gradients of the data loss into ``P``'s gradient views, after :meth:`forward`.
 
+        X_T : the transposed inputs, (width, n_0) or (C, width, n_0).
         The L2 term is added by the caller, to all weights at once.
-        X_T : the transpose of ``X`` if the caller keeps one.
         """
-        L = self.arch.n_layers
+        L = self.n_layers
         keep = self.keep
         dZ = self._output_gradient(Y)
         for l in range(L, 0, -1):
-            if l == 1:
-                A_prev_T = _transposed(X) if X_T is None else X_T
-            else:
-                A_prev_T = self.A_T[l - 1]
-            np.matmul(dZ, A_prev_T, out=G[f"W{l}"])
-            np.sum(dZ, axis=-1, keepdims=True, out=G[f"b{l}"])
+            np.matmul(dZ, X_T if l == 1 else self.A_T[l - 1], out=P.dW[l])
             if l == 1:
                 break
             dA = self.dZ[l - 1]
-            _product(_transposed(P[f"W{l}"]), dZ, dA)
+            if self.inner_one[l]:
+                np.multiply(P.W_T[l], dZ, out=dA)
+            else:
+                np.matmul(P.W_T[l], dZ, out=dA)
             mask = self.masks[l - 1]
-            if self.activation == "relu":
+            if self.relu:
                 # ((dA * mask) / keep) * (Z > 0) of the reference, as (dA * D) / keep.
                 np.multiply(dA, self.D[l - 1], out=dA)
                 if mask is not None:
@@ -241,9 +257,11 @@ class FusedNetwork:
                 if mask is not None:
                     np.multiply(dA, mask, out=dA)
                     np.divide(dA, keep, out=dA)
-                if self.activation == "tanh":
+                if self.tanh:
                     np.multiply(dA, self.D[l - 1], out=dA)
             dZ = dA
+        # Row sums over the samples, as dZ.sum(axis=-1) does them, for every layer at once.
+        np.add.reduce(self.dZ_all, axis=-1, out=P.db_all)
 
 
 class FusedEngine:
@@ -265,23 +283,21 @@ class FusedEngine:
     def __init__(self, params, arch, optimizer, lambd=None, keep=None):
         self.arch = arch
         self.optimizer = optimizer
-        self.layout = Layout(arch)
-        self.flat = self.layout.pack(params)
-        self.params = self.layout.views(self.flat)
+        self.layout = layout = Layout(arch)
+        self.flat = layout.pack(params)
+        self.params = layout.views(self.flat)
+        self.n_models = len(self.flat)
         self.grad_flat = np.zeros_like(self.flat)
-        self.grads = self.layout.views(self.grad_flat)
+        self.bound = Bound(layout, self.flat, self.grad_flat, arch.n_layers)
         self.state = optimizer.init({"flat": self.flat})
         self.keep = keep
-        self.n_models = self.flat.shape[0]
+        self.lambd = None if lambd is None else lambd.reshape(-1, 1)
         self._step = np.empty_like(self.flat)
-        nw = self.layout.n_weights
-        self._weights = self.flat[:, :nw]
-        self._weight_grads = self.grad_flat[:, :nw]
+        self._weights = self.flat[:, : layout.n_weights]
         self._l2 = np.empty_like(self._weights)
-        self.lambd = lambd
         self._networks = {}
-        self._eval = {}
-        self._eval_grad_flat = None
+        self._eval_networks = {}
+        self._eval_bound = None
 
     def _network(self, width, keep, cache):
         net = cache.get(width)
@@ -307,8 +323,10 @@ class FusedEngine:
             stop = start + batch_size
             yield X_rows[:, start:stop].transpose(0, 2, 1), Y_rows[:, start:stop].transpose(0, 2, 1)
 
-    def _add_l2(self, weight_grads, coefficient):
-        np.multiply(self._weights, coefficient, out=self._l2)
+    def _add_l2(self, grad_flat, width):
+        # The reference adds lambd / m * W to each dW after its product.
+        weight_grads = grad_flat[:, : self.layout.n_weights]
+        np.multiply(self._weights, self.lambd / width, out=self._l2)
         np.add(weight_grads, self._l2, out=weight_grads)
 
     def gradients(self, X, Y, masks=None):
@@ -316,13 +334,13 @@ class FusedEngine:
 
         masks : None or boolean keep masks (C, n_l, b) per hidden layer.
         """
-        net = self._network(X.shape[-1], self.keep, self._networks)
-        net.forward(self.params, X, masks)
+        width = X.shape[-1]
+        net = self._networks.get(width) or self._network(width, self.keep, self._networks)
+        net.forward(self.bound, X, masks)
         finite = net.finite()
-        net.backward(self.params, self.grads, X, Y)
+        net.backward(self.bound, X.swapaxes(-1, -2), Y)
         if self.lambd is not None:
-            # The reference adds lambd / m * W to each dW after its product.
-            self._add_l2(self._weight_grads, self.lambd.reshape(-1, 1) / X.shape[-1])
+            self._add_l2(self.grad_flat, width)
         return finite
 
     def update(self, rate, active):
@@ -339,18 +357,17 @@ class FusedEngine:
 
     def evaluate(self, X, Y):
         """(logits, grads) on the whole set ``X``, without dropout, L2 included."""
-        net = self._network(X.shape[-1], None, self._eval)
-        if self._eval_grad_flat is None:
-            self._eval_grad_flat = np.empty_like(self.flat)
-            self._eval_grads = self.layout.views(self._eval_grad_flat)
-        flat, grads = self._eval_grad_flat, self._eval_grads
-        logits = net.forward(self.params, X)
-        net.backward(self.params, grads, X, Y)
+        if self._eval_bound is None:
+            self._eval_bound = Bound(self.layout, self.flat, np.empty_like(self.flat), self.arch.n_layers)
+        bound = self._eval_bound
+        net = self._network(X.shape[-1], None, self._eval_networks)
+        logits = net.forward(bound, X)
+        net.backward(bound, X.swapaxes(-1, -2), Y)
         if self.lambd is not None:
-            self._add_l2(flat[:, : self.layout.n_weights], self.lambd.reshape(-1, 1) / X.shape[-1])
-        return logits, grads
+            self._add_l2(bound.grad_flat, X.shape[-1])
+        return logits, bound.grads
 
     def logits(self, X):
         """Logits on ``X`` without dropout (a forward pass only)."""
-        net = self._network(X.shape[-1], None, self._eval)
-        return net.forward(self.params, X, derivatives=False)
+        net = self._network(X.shape[-1], None, self._eval_networks)
+        return net.forward(self.bound, X, derivatives=False)

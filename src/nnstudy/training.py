@@ -447,7 +447,8 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
                         if engine.wants_masks:
                             dropout = [u < keep_b for u in dropout]
                 finite = engine.gradients(X_b, Y_b, dropout)
-                _mark_diverged(active & ~finite, step)
+                if not finite.all():
+                    _mark_diverged(active & ~finite, step)
                 engine.update(rate, active)
                 step += 1
                 if r < n_records and step == record_steps[r]:
