@@ -20,6 +20,7 @@ include: "workflow/rules/gradcheck.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/replication.smk"
+include: "workflow/rules/report.smk"
 include: "workflow/rules/vectorization.smk"
 
 

@@ -26,14 +26,44 @@ rule aggregate:
             optimizer=OPTIMIZERS,
         ),
     output:
-        runs="results/tables/runs.csv",
-        summary="results/tables/summary.csv",
+        runs=report(
+            "results/tables/runs.csv",
+            caption="../report/runs.rst",
+            category="Tables",
+            labels={"table": "runs"},
+        ),
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+            labels={"table": "summary"},
+        ),
         summary_md="results/tables/summary.md",
         summary_tex="results/tables/summary.tex",
-        learning_rates="results/tables/learning_rates.csv",
-        gradcheck="results/tables/gradcheck.csv",
-        timings="results/tables/timings.csv",
-        curves="results/tables/curves.csv",
+        learning_rates=report(
+            "results/tables/learning_rates.csv",
+            caption="../report/learning_rates.rst",
+            category="Tables",
+            labels={"table": "learning_rates"},
+        ),
+        gradcheck=report(
+            "results/tables/gradcheck.csv",
+            caption="../report/gradcheck.rst",
+            category="Tables",
+            labels={"table": "gradcheck"},
+        ),
+        timings=report(
+            "results/tables/timings.csv",
+            caption="../report/timings.rst",
+            category="Tables",
+            labels={"table": "timings"},
+        ),
+        curves=report(
+            "results/tables/curves.csv",
+            caption="../report/curves.rst",
+            category="Tables",
+            labels={"table": "curves"},
+        ),
     log:
         "logs/aggregate.log",
     benchmark:

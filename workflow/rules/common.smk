@@ -101,4 +101,5 @@ def final_outputs():
     outputs.append("results/timings/vectorization.csv")
     if config.get("replication", True):
         outputs.append("results/tables/replication.csv")
+    outputs.append("results/report/index.html")
     return outputs

@@ -1,0 +1,204 @@
+"""The report's statistics on constructed data where the right answer is known."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnstudy import stats
+
+UNITS = ["dataset", "seed"]
+
+
+def three_sigma_band(rate, trials):
+    """The binomial 3-sigma band around ``rate`` for ``trials`` independent trials."""
+    half = 3 * math.sqrt(rate * (1 - rate) / trials)
+    return rate - half, rate + half
+
+
+def design(gen, effects, datasets=6, seeds=5, noise=0.01):
+    """A full factorial study of three factors with known effects.
+
+    effects : {factor: {level: shift of the score}}; each factor has three
+    levels, and every (dataset, seed) unit has its own offset (datasets
+    differ in difficulty), so only paired comparisons see small effects.
+    """
+    levels = {f: list(shifts) for f, shifts in effects.items()}
+    rows = []
+    for d in range(datasets):
+        base = 0.6 + 0.05 * d
+        for s in range(seeds):
+            unit = base + gen.normal(0, 0.05)
+            for combo in itertools.product(*levels.values()):
+                chosen = dict(zip(levels, combo))
+                score = unit + sum(effects[f][chosen[f]] for f in levels) + gen.normal(0, noise)
+                rows.append({"dataset": f"d{d}", "seed": s, **chosen, "score": score})
+    return pd.DataFrame(rows), levels
+
+
+# ---------------------------------------------------------------------------
+# Hand-checked values
+
+
+def test_holm_matches_a_hand_worked_example():
+    # Sorted: 0.01 * 3 = 0.03; 0.03 * 2 = 0.06; 0.04 * 1 = 0.04 -> raised to 0.06 (monotone).
+    np.testing.assert_allclose(stats.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    # 0.5 * 2 = 1.0; 0.9 * 1 = 0.9 -> raised to 1.0.
+    np.testing.assert_allclose(stats.holm([0.5, 0.9]), [1.0, 1.0])
+    adjusted = stats.holm([np.nan, 0.02])
+    assert np.isnan(adjusted[0]) and adjusted[1] == pytest.approx(0.02)
+
+
+def test_rank_biserial_is_one_when_one_side_wins_every_pair():
+    assert stats.rank_biserial([0.1, 0.2, 0.3]) == 1.0
+    assert stats.rank_biserial([-0.1, -0.2]) == -1.0
+    # Ranks of |d|: 0.1 -> 1, 0.2 -> 2, 0.3 -> 3; (1 + 3 - 2) / 6.
+    assert stats.rank_biserial([0.1, -0.2, 0.3, 0.0]) == pytest.approx(2 / 6)
+    assert stats.rank_biserial([0.0, 0.0]) == 0.0
+
+
+def test_all_zero_differences_give_p_one_not_an_error():
+    assert stats.wilcoxon_signed_rank([0.0, 0.0, 0.0]) == (0.0, 1.0)
+    result = stats.paired_comparison([0.5, 0.5], [0.5, 0.5])
+    assert result["p_value"] == 1.0 and result["ties"] == 2
+
+
+def test_exact_wilcoxon_p_value_for_a_small_sample():
+    # Five positive differences: the exact two-sided p is 2 / 2**5.
+    assert stats.wilcoxon_signed_rank([1, 2, 3, 4, 5])[1] == pytest.approx(2 / 32)
+
+
+def test_bootstrap_interval_covers_the_mean_and_is_reproducible():
+    d = np.random.default_rng(0).normal(0.3, 1.0, 40)
+    low, high = stats.bootstrap_mean_interval(d)
+    assert low < d.mean() < high
+    assert (low, high) == stats.bootstrap_mean_interval(d)
+    assert all(math.isnan(v) for v in stats.bootstrap_mean_interval([1.0]))
+
+
+def test_performance_profile_of_a_hand_worked_table():
+    scores = np.array(
+        [
+            [0.90, 0.85, np.nan],  # best A; B 0.05 behind; C diverged
+            [0.70, 0.80, 0.80],  # B and C tie for best; A 0.10 behind
+        ]
+    )
+    fractions = stats.performance_profile(scores, [0.0, 0.05, 0.1, 1.0])
+    np.testing.assert_allclose(
+        fractions,
+        [
+            [0.5, 0.5, 0.5],
+            [0.5, 1.0, 0.5],
+            [1.0, 1.0, 0.5],
+            [1.0, 1.0, 0.5],
+        ],
+    )
+
+
+def test_ranks_average_ties_and_put_the_best_first():
+    frame = pd.DataFrame(
+        {"dataset": ["a"] * 3 + ["b"] * 3, "opt": ["x", "y", "z"] * 2, "score": [0.9, 0.8, 0.8, 0.5, 0.7, 0.6]}
+    )
+    ranks = stats.ranks_by_block(frame, "opt", ["x", "y", "z"], "dataset", "score")
+    got = {(r.dataset, r.level): r.rank for r in ranks.itertuples()}
+    assert got == {("a", "x"): 1.0, ("a", "y"): 2.5, ("a", "z"): 2.5, ("b", "x"): 3.0, ("b", "y"): 1.0, ("b", "z"): 2.0}
+
+
+def test_interaction_share_is_zero_for_parallel_lines_and_one_for_a_pure_crossing():
+    def two_way(means):
+        return pd.DataFrame(
+            [
+                {"factor_a": "f", "level_a": a, "factor_b": "g", "level_b": b, "units": 1, "mean": m}
+                for (a, b), m in means.items()
+            ]
+        )
+
+    parallel = two_way({("a", "c"): 0.5, ("a", "d"): 0.7, ("b", "c"): 0.6, ("b", "d"): 0.8})
+    crossing = two_way({("a", "c"): 0.5, ("a", "d"): 0.7, ("b", "c"): 0.7, ("b", "d"): 0.5})
+    assert stats.interaction_share(parallel)["share"].item() == pytest.approx(0.0, abs=1e-12)
+    assert stats.interaction_share(crossing)["share"].item() == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------
+# Detection on constructed studies
+
+
+EFFECTS = {
+    "optimizer": {"gd": 0.0, "momentum": 0.0, "adam": 0.03},  # a real effect
+    "initializer": {"he": 0.0, "xavier": 0.0, "glorot": 0.0},  # no effect at all
+    "regularizer": {"none": 0.0, "l2": 0.0, "dropout": 0.0},  # no effect at all
+}
+
+
+def test_a_real_effect_is_detected_and_null_factors_are_not():
+    frame, levels = design(np.random.default_rng(1), EFFECTS)
+    table = stats.main_effects(frame, levels, UNITS, "score")
+    optimizer = table[table["factor"] == "optimizer"].set_index(["level_a", "level_b"])
+    assert optimizer.loc[("gd", "adam"), "significant"]
+    assert optimizer.loc[("momentum", "adam"), "significant"]
+    assert optimizer.loc[("gd", "adam"), "mean_difference"] == pytest.approx(-0.03, abs=0.005)
+    assert optimizer.loc[("gd", "adam"), "ci_low"] < -0.03 < optimizer.loc[("gd", "adam"), "ci_high"]
+    assert optimizer.loc[("gd", "adam"), "rank_biserial"] == -1.0
+    assert not optimizer.loc[("gd", "momentum"), "significant"]
+    assert not table[table["factor"] != "optimizer"]["significant"].any()
+
+
+def test_a_real_interaction_is_detected_and_absent_ones_are_not():
+    frame, levels = design(np.random.default_rng(2), EFFECTS)
+    # Adam helps only with He weights: an optimizer x initializer interaction.
+    boost = (frame["optimizer"] == "adam") & (frame["initializer"] == "he")
+    frame.loc[boost, "score"] += 0.04
+    table = stats.interaction_contrasts(frame, levels, UNITS, "score")
+    significant = table[table["significant"]]
+    assert len(significant) > 0
+    pairs = set(zip(significant["factor_a"], significant["factor_b"]))
+    assert pairs == {("optimizer", "initializer")}
+    for row in significant.itertuples():
+        assert "adam" in (row.level_a1, row.level_a2) and "he" in (row.level_b1, row.level_b2)
+    shares = stats.interaction_share(stats.two_way_means(frame, levels, UNITS, "score")).set_index(
+        ["factor_a", "factor_b"]
+    )["share"]
+    assert shares[("optimizer", "initializer")] > 0.05
+    assert shares[("optimizer", "regularizer")] < 0.05
+
+
+def test_wilcoxon_false_positive_rate_is_at_the_stated_level():
+    gen = np.random.default_rng(3)
+    trials = 600
+    rejections = sum(stats.wilcoxon_signed_rank(gen.normal(0, 1, 30))[1] <= 0.05 for _ in range(trials))
+    low, high = three_sigma_band(0.05, trials)
+    assert low <= rejections / trials <= high
+
+
+def test_holm_keeps_the_family_wise_error_rate_at_alpha():
+    gen = np.random.default_rng(4)
+    trials = 400
+    # Ten true null hypotheses per family, independent p-values (uniform under the null).
+    any_rejected = sum((stats.holm(gen.uniform(size=10)) <= 0.05).any() for _ in range(trials))
+    _, high = three_sigma_band(0.05, trials)
+    assert any_rejected / trials <= high
+    # Without correction the family-wise rate would be about 1 - 0.95**10 = 0.40.
+    uncorrected = sum((gen.uniform(size=10) <= 0.05).any() for _ in range(trials))
+    assert uncorrected / trials > 0.3
+
+
+def test_power_for_a_moderate_effect_over_thirty_matched_units():
+    # A shift of 0.8 standard deviations of the paired difference, 30 units:
+    # the Wilcoxon test's power is about 0.97; require at least 0.9.
+    gen = np.random.default_rng(5)
+    trials = 300
+    detected = sum(stats.wilcoxon_signed_rank(gen.normal(0.8, 1, 30))[1] <= 0.05 for _ in range(trials))
+    assert detected / trials >= 0.9
+
+
+def test_friedman_and_profiles_rank_the_real_effect_first():
+    frame, levels = design(np.random.default_rng(6), EFFECTS)
+    assert stats.friedman(frame, "optimizer", levels["optimizer"], UNITS, "score")[1] < 0.001
+    assert stats.friedman(frame, "initializer", levels["initializer"], UNITS, "score")[1] > 0.01
+    profile = stats.profiles(frame, levels, UNITS, "score", [0.0, 0.5])
+    at_zero = profile[(profile["factor"] == "optimizer") & (profile["tau"] == 0.0)].set_index("level")
+    assert at_zero.loc["adam", "fraction"] > 0.95
+    assert (profile[profile["tau"] == 0.5]["fraction"] == 1.0).all()
+    assert set(profile["problems"]) == {6 * 5 * 3 * 3}

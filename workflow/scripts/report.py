@@ -1,0 +1,28 @@
+"""Render the comparison report from the tables and run files (no training)."""
+
+from common import start_log
+
+log = start_log(snakemake)
+
+from nnstudy import report
+
+inputs = {
+    name: getattr(snakemake.input, name) or None
+    for name in ("runs", "summary", "curves", "learning_rates", "gradcheck", "timings", "replication")
+}
+config = snakemake.params.config
+data_files = dict(zip(config["datasets"], snakemake.input.data))
+counts = report.build(
+    inputs,
+    snakemake.input.run_files,
+    data_files,
+    config,
+    table_outputs=[*snakemake.output.tables, *snakemake.output.text],
+    figures_dir=snakemake.output.figures,
+    html_path=snakemake.output.html,
+    config_copy=snakemake.output.config,
+    benchmarks_dir=snakemake.params.benchmarks,
+    repo_dir=snakemake.params.repo,
+    workers=snakemake.threads,
+)
+log.info("report: %d tables, %d figures -> %s", counts["tables"], counts["figures"], snakemake.output.html)
