@@ -202,3 +202,12 @@ def test_friedman_and_profiles_rank_the_real_effect_first():
     assert at_zero.loc["adam", "fraction"] > 0.95
     assert (profile[profile["tau"] == 0.5]["fraction"] == 1.0).all()
     assert set(profile["problems"]) == {6 * 5 * 3 * 3}
+
+
+def test_a_design_with_single_level_factors_gives_empty_tables_not_errors():
+    frame, levels = design(np.random.default_rng(7), {"optimizer": {"adam": 0.0}, "initializer": {"he": 0.0},
+                                                      "regularizer": {"none": 0.0}})
+    assert len(stats.main_effects(frame, levels, UNITS, "score")) == 0
+    assert len(stats.interaction_contrasts(frame, levels, UNITS, "score")) == 0
+    shares = stats.interaction_share(stats.two_way_means(frame, levels, UNITS, "score"))
+    assert (shares["share"] == 0).all()

@@ -27,6 +27,8 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 ALPHA = 0.05
+COMPARISON_COLUMNS = ("n", "mean_difference", "ci_low", "ci_high", "median_difference", "wins", "losses", "ties",
+                      "statistic", "p_value", "rank_biserial")
 BOOTSTRAP_SAMPLES = 2000
 BOOTSTRAP_SEED = 20240601
 
@@ -178,8 +180,11 @@ def main_effects(frame, factors, units, value, alpha=ALPHA):
     ``significant`` (p_holm <= alpha) to the :func:`compare_levels` rows.
     """
     parts = [compare_levels(frame, f, levels, units, value) for f, levels in factors.items()]
-    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    table["p_holm"] = holm(table["p_value"])
+    parts = [p for p in parts if len(p)]
+    if not parts:  # every factor has a single level: nothing to compare
+        parts = [pd.DataFrame(columns=["factor", "level_a", "level_b", *COMPARISON_COLUMNS])]
+    table = pd.concat(parts, ignore_index=True)
+    table["p_holm"] = holm(table["p_value"].astype(float))
     table["significant"] = table["p_holm"] <= alpha
     return table
 
@@ -230,10 +235,10 @@ def interaction_contrasts(frame, factors, units, value, alpha=ALPHA):
                     {"factor_a": f, "level_a1": a, "level_a2": b,
                      "factor_b": g, "level_b1": c, "level_b2": d, **result}
                 )
-    table = pd.DataFrame(rows)
-    if len(table):
-        table["p_holm"] = holm(table["p_value"])
-        table["significant"] = table["p_holm"] <= alpha
+    columns = ["factor_a", "level_a1", "level_a2", "factor_b", "level_b1", "level_b2", *COMPARISON_COLUMNS]
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_holm"] = holm(table["p_value"].astype(float))
+    table["significant"] = table["p_holm"] <= alpha
     return table
 
 
@@ -251,7 +256,7 @@ def two_way_means(frame, factors, units, value):
                     x = wide[(a, b)].dropna()
                     rows.append({"factor_a": f, "level_a": a, "factor_b": g, "level_b": b,
                                  "units": int(len(x)), "mean": float(x.mean())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["factor_a", "level_a", "factor_b", "level_b", "units", "mean"])
 
 
 def interaction_share(two_way):
@@ -276,7 +281,7 @@ def interaction_share(two_way):
         total = ss_a + ss_b + ss_ab
         rows.append({"factor_a": f, "factor_b": g, "ss_a": ss_a, "ss_b": ss_b, "ss_interaction": ss_ab,
                      "share": ss_ab / total if total > 0 else 0.0})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["factor_a", "factor_b", "ss_a", "ss_b", "ss_interaction", "share"])
 
 
 def ranks_by_block(frame, factor, levels, block, value):
