@@ -330,12 +330,20 @@ def boundaries_plot(grid, points, models, dataset, config):
     pts = points[points["dataset"] == dataset]
     classes = sorted(pts["label"].unique())
     binary = len(classes) <= 2
+    # Every panel covers the same grid; fixed limits instead of shared axes,
+    # whose autoscaling costs grow with the square of the number of panels.
+    extent = part if len(part) else pts
+    x_limits = (extent["x1"].min(), extent["x1"].max())
+    y_limits = (extent["x2"].min(), extent["x2"].max())
     fig, axes = plt.subplots(len(inits), len(regs), figsize=(0.6 + 1.55 * len(regs), 0.5 + 1.55 * len(inits)),
-                             squeeze=False, sharex=True, sharey=True)
+                             squeeze=False)
     panels = {key: frame for key, frame in part.groupby(["initializer", "regularizer"], sort=False)}
     for (r, init), (c, reg) in itertools.product(enumerate(inits), enumerate(regs)):
         ax = axes[r][c]
         ax.grid(False)
+        ax.set_xlim(*x_limits)
+        ax.set_ylim(*y_limits)
+        ax.autoscale(False)
         panel = panels.get((init, reg))
         model = mine[(mine["initializer"] == init) & (mine["regularizer"] == reg)]
         if panel is not None:

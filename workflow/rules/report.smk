@@ -116,7 +116,7 @@ rule report:
         "benchmarks/report.tsv"
     conda:
         "../envs/nnstudy.yaml"
-    threads: 2
+    threads: 4
     params:
         config=config,
         benchmarks="benchmarks",
