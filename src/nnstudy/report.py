@@ -1059,9 +1059,8 @@ def summary_points(derived, levels):
     top = interactions_that_matter(derived["interactions"], limit=3)
     if len(top) and top["significant"].any():
         items = [
-            f"the advantage of {html.escape(r.level_a1)} over {html.escape(r.level_a2)} changes by "
-            f"{r.mean_difference:+.3f} between {html.escape(r.level_b1)} and {html.escape(r.level_b2)} "
-            f"(p<sub>Holm</sub> {_p(r.p_holm)})"
+            f"{html.escape(r.level_a1)} − {html.escape(r.level_a2)} is {r.mean_difference:+.3f} higher with "
+            f"{html.escape(r.level_b1)} than with {html.escape(r.level_b2)} (p<sub>Holm</sub> {_p(r.p_holm)})"
             for r in top.itertuples() if r.significant
         ]
         points.append("<b>Interactions:</b> the best choice depends on the others: " + "; ".join(items) + ".")
