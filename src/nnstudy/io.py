@@ -25,6 +25,10 @@ def atomic_path(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    # mkstemp makes the file private (0600); give it the usual umask-based mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -33,11 +37,11 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
-def _to_jsonable(value):
+def to_jsonable(value):
     if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
+        return [to_jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -49,7 +53,7 @@ def _to_jsonable(value):
 
 def dumps_metadata(metadata):
     """Serialize metadata deterministically (sorted keys) as JSON."""
-    return json.dumps(_to_jsonable(metadata), sort_keys=True)
+    return json.dumps(to_jsonable(metadata), sort_keys=True)
 
 
 def _write_group(group, arrays):
@@ -290,4 +294,4 @@ def read_rows(path):
 def write_timing(path, **fields):
     """Write one job's wall times as JSON (kept apart from the reproducible results)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_to_jsonable(fields), sort_keys=True) + "\n")
+        tmp.write_text(json.dumps(to_jsonable(fields), sort_keys=True) + "\n")

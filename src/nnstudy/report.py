@@ -474,7 +474,7 @@ def time_to_target_summary(per_run, config):
                 "seconds_median": float(hit["seconds"].median()) if len(hit) else math.nan,
             }
         )
-    return tables._order(pd.DataFrame(rows), config)
+    return tables.order_rows(pd.DataFrame(rows), config)
 
 
 def chosen_learning_rates(learning_rates, config):
@@ -515,7 +515,7 @@ def norm_tables(run_data, config, reference):
                             "weight_norm": float(history["weight_norm"][s, r, layer]),
                         }
                     )
-    norms = tables._order(pd.DataFrame(rows), config)
+    norms = tables.order_rows(pd.DataFrame(rows), config)
     summary = (
         norms.groupby(["dataset", "initializer", "when", "layer"], sort=False)
         .agg(
@@ -710,7 +710,7 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, replication_sk
     out["ranks"], out["rank_summary"], out["combination_ranks"] = rank_tables(scored, levels, config)
     out["profiles"] = stats.profiles(scored, levels, UNITS, "score", TAUS)
     out["profile_summary"] = profile_summary(out["profiles"])
-    out["time_to_target"] = tables._order(time_to_target(run_data, summary, datasets, inputs.get("timings")), config)
+    out["time_to_target"] = tables.order_rows(time_to_target(run_data, summary, datasets, inputs.get("timings")), config)
     out["time_to_target_summary"] = time_to_target_summary(out["time_to_target"], config)
     out["chosen_learning_rates"] = chosen_learning_rates(inputs["learning_rates"], config)
     grid, points, models = boundary_tables(run_data, data_files, datasets, scored, config)
@@ -1166,7 +1166,7 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
     metadata = {"config": config, "versions": tables.package_versions()}
     write_tables(derived, shown, table_outputs, metadata)
     # Not sorted: the order of datasets and levels is the order of every table and figure.
-    config_yaml = yaml.safe_dump(io._to_jsonable(config), sort_keys=False)
+    config_yaml = yaml.safe_dump(io.to_jsonable(config), sort_keys=False)
     with io.atomic_path(config_copy) as tmp:
         tmp.write_text(config_yaml)
     drawn = figure_module.draw_all({**frames, **derived}, config, figures_dir, workers=workers)

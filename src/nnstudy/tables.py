@@ -32,7 +32,7 @@ def package_versions():
     return versions
 
 
-def _order(frame, config):
+def order_rows(frame, config):
     """Sort rows by the configuration's order of each key, not alphabetically."""
     levels = {
         "dataset": list(config["datasets"]),
@@ -66,7 +66,7 @@ def confidence_interval(values, level=0.95):
 
 def runs_table(row_files, config):
     frame = pd.concat([pd.read_csv(f) for f in row_files], ignore_index=True)
-    return _order(frame, config)
+    return order_rows(frame, config)
 
 
 def summary_table(runs, config):
@@ -86,7 +86,7 @@ def summary_table(runs, config):
             record[f"{name}_ci_low"] = low
             record[f"{name}_ci_high"] = high
         records.append(record)
-    return _order(pd.DataFrame(records), config)
+    return order_rows(pd.DataFrame(records), config)
 
 
 def learning_rates_table(tuning_files, config):
@@ -120,7 +120,7 @@ def learning_rates_table(tuning_files, config):
                     "chosen": bool(rate == chosen),
                 }
             )
-    return _order(pd.DataFrame(records), config)
+    return order_rows(pd.DataFrame(records), config)
 
 
 def curves_table(run_files, config):
@@ -154,7 +154,7 @@ def curves_table(run_files, config):
                             "q75": q75[r],
                         }
                     )
-    return _order(pd.DataFrame(records), config)
+    return order_rows(pd.DataFrame(records), config)
 
 
 def gradcheck_table(files):
