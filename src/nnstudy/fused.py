@@ -28,9 +28,11 @@ multiplying by the mask and then by the derivative, as the reference does.
 import numpy as np
 
 
-# Bytes of step buffers per chunk of models: the size of the working set
-# beyond which the cost per model-step rises (bench/README.md, "chunk size").
-CHUNK_BYTES = 1 << 20
+# Bytes of step buffers per chunk of models. Measured (bench/README.md, "The
+# knee"): the cost per model-step falls as a chunk grows, since NumPy's call
+# overhead is shared by more models, until the chunk's buffers reach about
+# 2-3 MiB (the per-core L2 cache is 2 MiB), and rises beyond.
+CHUNK_BYTES = 2 << 20
 
 
 def working_set(arch, width):
@@ -146,6 +148,7 @@ class FusedNetwork:
         self._q = np.empty(out_shape)
         self._pos = np.empty(out_shape)
         self._finite = np.empty((C, sizes[L] * width), dtype=bool)
+        self._finite_all = self._finite.reshape(-1)
         self._logits_rows = self.logits.reshape(C, -1)
 
     # -- forward ----------------------------------------------------------
@@ -159,11 +162,12 @@ class FusedNetwork:
         """
         L = self.n_layers
         keep = self.keep
+        W, b, buffers, D_all = P.W, P.b, self.A, self.D
         A = X
         for l in range(1, L):
-            Z = self.A[l]
-            np.matmul(P.W[l], A, out=Z)
-            np.add(Z, P.b[l], out=Z)
+            Z = buffers[l]
+            np.matmul(W[l], A, out=Z)
+            np.add(Z, b[l], out=Z)
             mask = None if masks is None else masks[l - 1]
             self.masks[l] = mask
             if self.relu:
@@ -171,13 +175,13 @@ class FusedNetwork:
                 if mask is not None:
                     # Multiplying by (A > 0) & mask equals multiplying by the
                     # mask: where A > 0 is false, A is 0 or NaN already.
-                    alive, D = self._alive[l], self.D[l]
+                    alive, D = self._alive[l], D_all[l]
                     np.greater(Z, 0.0, out=alive)
                     np.logical_and(alive, mask, out=D)
                     np.multiply(Z, D, out=Z)
                     np.divide(Z, keep, out=Z)
                 elif derivatives:
-                    np.greater(Z, 0.0, out=self.D[l])
+                    np.greater(Z, 0.0, out=D_all[l])
             else:
                 if self.tanh:
                     np.tanh(Z, out=Z)
@@ -190,13 +194,15 @@ class FusedNetwork:
                     np.divide(Z, keep, out=Z)
             A = Z
         logits = self.logits
-        np.matmul(P.W[L], A, out=logits)
-        np.add(logits, P.b[L], out=logits)
+        np.matmul(W[L], A, out=logits)
+        np.add(logits, b[L], out=logits)
         return logits
 
     def finite(self):
-        """(C,) True where every logit of the last forward pass is finite."""
+        """None if every logit of the last forward pass is finite, else (C,) flags per model."""
         np.isfinite(self._logits_rows, out=self._finite)
+        if np.logical_and.reduce(self._finite_all):
+            return None
         return np.logical_and.reduce(self._finite, axis=1)
 
     # -- backward ---------------------------------------------------------
@@ -237,20 +243,21 @@ class FusedNetwork:
         """
         L = self.n_layers
         keep = self.keep
+        dW, W_T, A_T, dZ_all, D_all = P.dW, P.W_T, self.A_T, self.dZ, self.D
         dZ = self._output_gradient(Y)
         for l in range(L, 0, -1):
-            np.matmul(dZ, X_T if l == 1 else self.A_T[l - 1], out=P.dW[l])
+            np.matmul(dZ, X_T if l == 1 else A_T[l - 1], out=dW[l])
             if l == 1:
                 break
-            dA = self.dZ[l - 1]
+            dA = dZ_all[l - 1]
             if self.inner_one[l]:
-                np.multiply(P.W_T[l], dZ, out=dA)
+                np.multiply(W_T[l], dZ, out=dA)
             else:
-                np.matmul(P.W_T[l], dZ, out=dA)
+                np.matmul(W_T[l], dZ, out=dA)
             mask = self.masks[l - 1]
             if self.relu:
                 # ((dA * mask) / keep) * (Z > 0) of the reference, as (dA * D) / keep.
-                np.multiply(dA, self.D[l - 1], out=dA)
+                np.multiply(dA, D_all[l - 1], out=dA)
                 if mask is not None:
                     np.divide(dA, keep, out=dA)
             else:
@@ -258,7 +265,7 @@ class FusedNetwork:
                     np.multiply(dA, mask, out=dA)
                     np.divide(dA, keep, out=dA)
                 if self.tanh:
-                    np.multiply(dA, self.D[l - 1], out=dA)
+                    np.multiply(dA, D_all[l - 1], out=dA)
             dZ = dA
         # Row sums over the samples, as dZ.sum(axis=-1) does them, for every layer at once.
         np.add.reduce(self.dZ_all, axis=-1, out=P.db_all)
@@ -293,6 +300,7 @@ class FusedEngine:
         self.keep = keep
         self.lambd = None if lambd is None else lambd.reshape(-1, 1)
         self._step = np.empty_like(self.flat)
+        self._rate = self._rate_row = None
         self._weights = self.flat[:, : layout.n_weights]
         self._l2 = np.empty_like(self._weights)
         self._networks = {}
@@ -330,7 +338,9 @@ class FusedEngine:
         np.add(weight_grads, self._l2, out=weight_grads)
 
     def gradients(self, X, Y, masks=None):
-        """Forward and backward on one batch; returns (C,) finite-logits flags.
+        """Forward and backward on one batch.
+
+        Returns None if every model's logits are finite, else (C,) flags.
 
         masks : None or boolean keep masks (C, n_l, b) per hidden layer.
         """
@@ -343,14 +353,16 @@ class FusedEngine:
             self._add_l2(self.grad_flat, width)
         return finite
 
-    def update(self, rate, active):
+    def update(self, rate, active=None):
         """Move every active model by ``-rate * direction``; the others keep their weights.
 
-        rate : (C, 1, 1) learning rates; active : (C,) booleans.
+        rate : (C, 1, 1) learning rates; active : (C,) booleans, None when all are.
         """
+        if rate is not self._rate:
+            self._rate, self._rate_row = rate, rate.reshape(-1, 1)
         directions, self.state = self.optimizer.update({"flat": self.grad_flat}, self.state)
-        np.multiply(directions["flat"], rate.reshape(-1, 1), out=self._step)
-        if active.all():
+        np.multiply(directions["flat"], self._rate_row, out=self._step)
+        if active is None:
             np.subtract(self.flat, self._step, out=self.flat)
         else:
             np.subtract(self.flat, self._step, out=self.flat, where=active[:, None])

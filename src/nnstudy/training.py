@@ -198,12 +198,15 @@ class PlainEngine:
         self._grads = network.backward(self.params, cache, logits, Y, self.arch, self.lambd, keep)
         return np.isfinite(logits).all(axis=(-2, -1))
 
-    def update(self, rate, active):
-        """Move every active model by ``-rate * direction``; the others keep their weights."""
+    def update(self, rate, active=None):
+        """Move every active model by ``-rate * direction``; the others keep their weights.
+
+        active : (S,) booleans, None when all are.
+        """
         directions, self.state = self.optimizer.update(self._grads, self.state)
         # A stopped model keeps its weights: 0 * a non-finite direction would be NaN.
         moved = apply_updates(self.params, directions, rate)
-        keep = active.reshape(-1, 1, 1)
+        keep = np.ones((len(rate), 1, 1), dtype=bool) if active is None else active.reshape(-1, 1, 1)
         self.params = {k: np.where(keep, moved[k], self.params[k]) for k in self.params}
 
     def evaluate(self, X, Y):
@@ -365,6 +368,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
     use_masks = engine.wants_masks and hasattr(sampler, "keep_masks")
 
     active = np.ones(n_models, dtype=bool)
+    all_active = [True]  # active.all(), kept up to date where active changes
     status = np.array(["ok"] * n_models, dtype="<U13")
     stop_step = np.full(n_models, -1)
     early = patience > 0
@@ -408,6 +412,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
     def _mark_diverged(newly, step):
         if newly.any():
             active[newly] = False
+            all_active[0] = False
             status[newly] = "diverged"
             stop_step[newly] = step
 
@@ -421,6 +426,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
             best_params[k][improved] = engine.params[k][improved]
         stopping = watching & (stale >= patience)
         active[stopping] = False
+        all_active[0] = bool(active.all())
         status[stopping] = "stopped_early"
         stop_step[stopping] = step
 
@@ -430,7 +436,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
         record(r, step)
         r += 1
         for epoch in range(config.epochs):
-            if not active.any():
+            if not all_active[0] and not active.any():
                 break
             rate = learning_rate_at(
                 config.schedule, lr0, epoch, config.decay_rate, config.decay_interval
@@ -447,9 +453,9 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
                         if engine.wants_masks:
                             dropout = [u < keep_b for u in dropout]
                 finite = engine.gradients(X_b, Y_b, dropout)
-                if not finite.all():
+                if finite is not None and not finite.all():
                     _mark_diverged(active & ~finite, step)
-                engine.update(rate, active)
+                engine.update(rate, None if all_active[0] else active)
                 step += 1
                 if r < n_records and step == record_steps[r]:
                     record(r, step)
