@@ -1,6 +1,7 @@
 """The ``nnstudy`` command line: try one combination, or replicate the course."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -200,7 +201,19 @@ def build_parser():
     return parser
 
 
+def single_threaded_blas():
+    """One BLAS thread unless the user chose otherwise (before numpy loads).
+
+    The networks are small: a BLAS call on them is over before a second
+    thread has started, and handing work to threads made full-batch steps
+    many times slower here. Parallelism comes from running jobs side by side.
+    """
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
 def main(argv=None):
+    single_threaded_blas()
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
