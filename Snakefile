@@ -22,6 +22,7 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/replication.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/vectorization.smk"
+include: "workflow/rules/lectures.smk"
 
 
 rule all:

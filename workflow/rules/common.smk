@@ -102,4 +102,8 @@ def final_outputs():
     if config.get("replication", True):
         outputs.append("results/tables/replication.csv")
     outputs.append("results/report/index.html")
+    # The lecture stages the configuration switches on.
+    from nnstudy.lectures import outputs as lecture_outputs
+
+    outputs += lecture_outputs(config)
     return outputs

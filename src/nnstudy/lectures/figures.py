@@ -1,0 +1,410 @@
+"""One figure per lecture stage, drawn from that stage's tables only.
+
+Each ``*_figure`` function takes the stage's tables (pandas frames, as
+written to ``results/tables/lectures/``) and returns ``(figure, caption)``;
+:func:`draw` reads the tables, draws, and saves PNG and SVG. Every number on
+a figure is in a table. Colours are the Okabe-Ito palette, and lines also
+differ by marker so that the figures survive grey-scale printing.
+"""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+from matplotlib import pyplot as plt
+
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+STYLE = {
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "legend.fontsize": 7,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.5,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "nnstudy-lectures",
+    "figure.dpi": 110,
+}
+
+
+# The norms' axis: wide enough for a factor of 1.25 per layer over 50 layers,
+# narrow enough that the lines near 1 stay apart; larger and smaller values
+# leave the panel (they are in the table).
+LOG_RANGE = (1e-12, 1e12)
+
+
+def _line(i):
+    return {"color": COLOURS[i % len(COLOURS)], "marker": MARKERS[i % len(MARKERS)], "markersize": 3}
+
+
+def _positive(values):
+    """Values fit for a log axis: non-finite and non-positive ones become NaN."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+# ---------------------------------------------------------------------------
+# Depth
+
+
+def depth_figure(tables, config):
+    """Per activation: activation RMS and gradient norm against layer, and trainability."""
+    norms, training = tables["depth_norms"], tables["depth_training"]
+    activations = list(dict.fromkeys([*norms["activation"], *training["activation"]]))
+    deepest = int(norms["depth"].max())
+    fig, axes = plt.subplots(len(activations), 3, figsize=(10, 2.6 * len(activations)), squeeze=False)
+    for row, activation in enumerate(activations):
+        part = norms[(norms["activation"] == activation) & (norms["depth"] == deepest)]
+        initializers = list(dict.fromkeys(part["initializer"]))
+        for column, (metric, quantity) in enumerate(
+            (("activation_rms", "RMS activation"), ("gradient_norm", "||dJ/dW_l||"))
+        ):
+            ax = axes[row, column]
+            # The last layer's output is the logit (one unit, not squashed): only
+            # hidden layers show the per-layer factor.
+            rows = part[part["layer"] < deepest] if metric == "activation_rms" else part
+            for i, init in enumerate(initializers):
+                median = rows[rows["initializer"] == init].groupby("layer")[metric].median()
+                name = init if (median > 0).any() else f"{init} (0: not drawn)"
+                ax.plot(median.index, _positive(median.values), label=name, **_line(i))
+            ax.set_yscale("log")
+            ax.set_ylim(*LOG_RANGE)
+            ax.set_xlabel("hidden layer l" if metric == "activation_rms" else "layer l")
+            ax.set_ylabel(quantity)
+            ax.set_title(f"{activation}, depth {deepest}: {quantity} at initialization")
+        axes[row, 0].legend(ncol=2, frameon=False, loc="best", fontsize=6)
+        _trainability_panel(axes[row, 2], training[training["activation"] == activation], activation)
+    fig.tight_layout()
+    caption = (
+        f"Depth sweep. Left and middle: the root-mean-square activation of every hidden layer and the "
+        f"norm of the weight gradient of every layer of a {deepest}-layer network at initialization "
+        "(median over seeds; the axis spans 1e-12 to 1e12, and zero or overflowing values are not "
+        "drawn, so all-zero weights leave no line). Weights a "
+        "little below or above the matched scale (He for ReLU, Xavier otherwise) shrink or grow the "
+        "signal by a constant factor per layer, hence exponentially in depth. Right: best training "
+        "accuracy within the budget (one fixed learning rate); the text is the step the target "
+        "accuracy was first reached, '-' if never, 'div' for a diverged run. Tables depth_norms, "
+        "depth_growth and depth_training."
+    )
+    return fig, caption
+
+
+def _trainability_panel(ax, part, activation):
+    ax.grid(False)
+    if part.empty:
+        ax.set_axis_off()
+        ax.set_title(f"{activation}: not trained")
+        return
+    initializers = list(dict.fromkeys(part["initializer"]))
+    depths = sorted(part["depth"].unique())
+    grid = np.full((len(initializers), len(depths)), np.nan)
+    text = [["" for _ in depths] for _ in initializers]
+    for i, init in enumerate(initializers):
+        for j, depth in enumerate(depths):
+            cell = part[(part["initializer"] == init) & (part["depth"] == depth)]
+            grid[i, j] = cell["best_train_accuracy"].median()
+            if (cell["status"] == "diverged").all():
+                text[i][j] = "div"
+            elif cell["succeeded"].any():
+                text[i][j] = f"{cell['steps_to_target'].median():.0f}"
+            else:
+                text[i][j] = "-"
+    low = 0.5  # chance for balanced classes; lower values share its colour
+    image = ax.imshow(grid, vmin=low, vmax=1.0, cmap="cividis", aspect="auto")
+    for i in range(len(initializers)):
+        for j in range(len(depths)):
+            value = grid[i, j]
+            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=6,
+                    color="black" if np.isfinite(value) and value > (low + 1.0) / 2 else "white")
+    ax.set_xticks(range(len(depths)), [str(d) for d in depths])
+    ax.set_yticks(range(len(initializers)), initializers)
+    ax.set_xlabel("depth L")
+    steps = int(part["steps"].iloc[0])
+    rate = part["learning_rate"].iloc[0]
+    ax.set_title(f"{activation}: best train accuracy in {steps} GD steps (rate {rate:g})")
+    plt.colorbar(image, ax=ax, fraction=0.05)
+
+
+# ---------------------------------------------------------------------------
+# Normalization
+
+
+def normalization_figure(tables, config):
+    """Cost contours raw against standardized; steps to target and stability against the rate."""
+    surface, runs = tables["normalization_surface"], tables["normalization_runs"]
+    curvature, summary = tables["normalization_curvature"], tables["normalization"]
+    problems = list(dict.fromkeys(runs["problem"]))
+    with_surface = list(dict.fromkeys(surface["problem"])) if len(surface) else []
+    n_panels = 2 * len(with_surface[:1]) + len(problems)
+    fig, axes = plt.subplots(1, n_panels, figsize=(3.2 * n_panels, 3.1), squeeze=False)
+    axes = list(axes[0])
+    if with_surface:
+        problem = with_surface[0]
+        for scaling in ("raw", "standardized"):
+            ax = axes.pop(0)
+            part = surface[(surface["problem"] == problem) & (surface["scaling"] == scaling)]
+            d1 = np.sort(part["d1"].unique())
+            d2 = np.sort(part["d2"].unique())
+            cost = part.pivot(index="d2", columns="d1", values="cost").loc[d2, d1].to_numpy()
+            excess = cost - np.nanmin(cost)
+            levels = np.geomspace(1e-3, max(1e-2, np.nanmax(excess)), 12)
+            ax.contour(d1, d2, np.maximum(excess, 1e-12), levels=levels, cmap="cividis", linewidths=0.8)
+            ax.plot([0], [0], marker="*", color=COLOURS[3])
+            ax.set_aspect("equal")
+            ax.set_xlabel("w1 - w1*")
+            ax.set_ylabel("w2 - w2*")
+            row = curvature[(curvature["problem"] == problem) & (curvature["scaling"] == scaling)]
+            condition = row["condition"].iloc[0] if len(row) else math.nan
+            ax.set_title(f"{problem}, {scaling}: J(w) - J(w*)\nHessian condition number {condition:.3g}")
+    for problem in problems:
+        ax = axes.pop(0)
+        part = runs[runs["problem"] == problem]
+        for i, scaling in enumerate(("raw", "standardized")):
+            rows = part[part["scaling"] == scaling]
+            if rows.empty:
+                continue
+            by_rate = rows.groupby("learning_rate")
+            steps = by_rate["steps_to_target"].median()
+            stable = by_rate["stable"].all()
+            style = _line(i)
+            ax.plot(steps.index, steps.values, label=scaling, color=style["color"], linewidth=1)
+            ax.scatter(steps.index[stable.values], steps.values[stable.values], color=style["color"],
+                       marker=style["marker"], s=14, zorder=3)
+            ax.scatter(steps.index[~stable.values], steps.values[~stable.values], facecolors="none",
+                       edgecolors=style["color"], marker=style["marker"], s=14, zorder=3)
+            largest = stable[stable].index.max() if stable.any() else None
+            if largest is not None:
+                ax.axvline(largest, color=style["color"], linestyle=":", linewidth=1)
+        notes = []
+        for _, row in summary[summary["problem"] == problem].iterrows():
+            stable = "no stable rate" if math.isnan(row["largest_stable_rate"]) else (
+                f"stable up to {row['largest_stable_rate']:g}")
+            reached = "target never reached" if math.isnan(row["best_rate"]) else (
+                f"target at step {row['steps_to_target']:g} (rate {row['best_rate']:g})")
+            notes.append(f"{row['scaling']}: {stable}, {reached}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("steps to target accuracy (median)")
+        target = part["target_accuracy"].iloc[0]
+        ax.set_title(f"{problem}: steps to train accuracy {target:g}\n" + "\n".join(notes), fontsize=7)
+        ax.legend(frameon=False, loc="lower right")
+    fig.tight_layout()
+    caption = (
+        "Input normalization. Contours: the cross-entropy of the two-weight logistic model around "
+        "its optimum, with raw features (x1 in [1, 1000], x2 in [0, 1]) and standardized ones, on "
+        "axes of equal scale; raw, the surface is a narrow valley. Right: full-batch gradient descent "
+        "from the same initial weights (zero for the logistic model, so its first step follows the "
+        "gradient alone), median steps to the target training accuracy per learning "
+        "rate (no point: never reached); filled markers are stable rates (the cost never rose), "
+        "hollow ones unstable; the dotted line is the largest stable rate. Tables normalization_runs, "
+        "normalization, normalization_surface and normalization_curvature."
+    )
+    return fig, caption
+
+
+# ---------------------------------------------------------------------------
+# Bias and variance, learning curves
+
+
+def bias_variance_figure(tables, config):
+    """Avoidable bias against variance for every combination, with the recipe's quadrants."""
+    table = tables["bias_variance"]
+    section = config["lectures"]["bias_variance"]
+    bias_tol, variance_tol = section["bias_tolerance"], section["variance_tolerance"]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, dataset in enumerate(dict.fromkeys(table["dataset"])):
+        part = table[table["dataset"] == dataset]
+        style = _line(i)
+        ax.scatter(part["avoidable_bias"], part["variance"], s=12, color=style["color"],
+                   marker=style["marker"], label=dataset, alpha=0.8)
+    ax.axvline(bias_tol, color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(variance_tol, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("avoidable bias: train error - Bayes-error proxy")
+    ax.set_ylabel("variance: dev error - train error")
+    ax.set_title("The basic recipe's reading of every combination (mean over seeds)")
+    ax.text(0.99, 0.99, "high bias and\nhigh variance", transform=ax.transAxes, ha="right", va="top", fontsize=7)
+    ax.text(0.01, 0.99, "high variance", transform=ax.transAxes, ha="left", va="top", fontsize=7)
+    ax.text(0.99, 0.01, "high bias", transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
+    ax.text(0.01, 0.01, "neither", transform=ax.transAxes, ha="left", va="bottom", fontsize=7)
+    ax.legend(frameon=False, fontsize=6, loc="center right")
+    fig.tight_layout()
+    counts = table["reading"].value_counts().to_dict()
+    caption = (
+        f"Bias and variance of every combination of the grid: dashed lines at the tolerances "
+        f"({bias_tol:g} bias, {variance_tol:g} variance). Readings: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + ". Table bias_variance."
+    )
+    return fig, caption
+
+
+def learning_curves_figure(tables, config):
+    """Train (dashed) and dev (solid) error against training-set size, per dataset."""
+    table = tables["learning_curves"]
+    datasets = list(dict.fromkeys(table["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3.0), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        part = table[table["dataset"] == dataset]
+        for i, regularizer in enumerate(dict.fromkeys(part["regularizer"])):
+            rows = part[part["regularizer"] == regularizer].groupby("train_size")
+            style = _line(i)
+            ax.plot(rows["dev_error"].mean(), label=f"{regularizer}: dev", **style)
+            ax.plot(rows["train_error"].mean(), label=f"{regularizer}: train", linestyle="--", **style)
+        ax.set_xlabel("training examples")
+        ax.set_ylabel("error (mean over seeds)")
+        ax.set_title(f"{dataset}: learning curves ({part['optimizer'].iloc[0]})")
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    caption = (
+        "Learning curves: every size trains for the full set's number of steps. A wide gap that "
+        "narrows as examples are added is variance (more data helps); curves that meet at a high "
+        "error are bias (more data does not). Table learning_curves."
+    )
+    return fig, caption
+
+
+# ---------------------------------------------------------------------------
+# Augmentation and gradient checking
+
+
+def augmentation_figure(tables, config):
+    """Train, dev and test accuracy per method, every seed and the mean."""
+    table = tables["augmentation"]
+    methods = list(dict.fromkeys(table["method"]))
+    fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(methods) + 1.4))
+    parts = (("train_accuracy", "train (original images)"), ("dev_accuracy", "dev"), ("test_accuracy", "test"))
+    for k, (column, label) in enumerate(parts):
+        style = _line(k)
+        offset = (k - 1) * 0.22
+        for i, method in enumerate(methods):
+            values = table.loc[table["method"] == method, column].to_numpy(dtype=float)
+            ax.scatter(values, np.full(len(values), i + offset), s=8, color=style["color"], alpha=0.5,
+                       marker=style["marker"])
+            ax.plot([np.nanmean(values)], [i + offset], marker="|", markersize=10, color=style["color"],
+                    label=label if i == 0 else None)
+    ax.set_yticks(range(len(methods)), [f"{m} ({table.loc[table['method'] == m, 'kind'].iloc[0]})" for m in methods])
+    ax.invert_yaxis()
+    ax.set_xlabel("accuracy")
+    steps = int(table["steps"].median())
+    ax.set_title(f"{table['dataset'].iloc[0]}: augmentation against regularizers (about {steps} steps each)")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    caption = (
+        "Data augmentation as a regularizer: each method trains the same network with the same "
+        "optimizer, learning rate and number of steps; points are seeds, bars their mean. Training "
+        "accuracy is on the original images for every method. Table augmentation."
+    )
+    return fig, caption
+
+
+def gradcheck_figure(tables, config):
+    """Overall relative difference per bug, at initialization and after training."""
+    table = tables["gradcheck_practice"]
+    overall = table[table["block"] == "all"]
+    bugs = list(dict.fromkeys(overall["bug"]))
+    moments = list(dict.fromkeys(overall["moment"]))
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    width = 0.8 / len(moments)
+    for k, moment in enumerate(moments):
+        rows = overall[overall["moment"] == moment].set_index("bug").loc[bugs]
+        x = np.arange(len(bugs)) + (k - (len(moments) - 1) / 2) * width
+        values = np.maximum(rows["difference"].to_numpy(dtype=float), 1e-16)
+        ax.bar(x, values, width=width, color=COLOURS[k], label=moment)
+        for xi, value, block, passed in zip(x, values, rows["worst_block"], rows["passed"]):
+            ax.text(xi, value * 1.5, f"{'pass' if passed else 'FAIL'}\n{'' if passed else block}",
+                    ha="center", va="bottom", fontsize=6)
+    config_section = config["lectures"]["gradcheck"]
+    ax.axhline(config_section["threshold"], color="grey", linestyle="--", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(bugs)), bugs)
+    ax.set_ylabel("relative difference, backprop against\ncentral differences")
+    ax.set_ylim(top=max(10.0, ax.get_ylim()[1]))
+    ax.set_title("Gradient checks at initialization and after training")
+    ax.legend(frameon=False, loc="upper left")
+    fig.tight_layout()
+    caption = (
+        "Gradient checking in practice: the overall relative difference of each backward pass, "
+        "at a small initialization and after training; the dashed line is the threshold, and a "
+        "failing check names the block that disagrees most. The derivative written in terms of z "
+        "passes near zero and fails once the weights have grown. Table gradcheck_practice."
+    )
+    return fig, caption
+
+
+TITLES = {
+    "depth": "Depth: vanishing and exploding signals",
+    "normalization": "Input normalization",
+    "bias_variance": "Bias and variance of every combination",
+    "learning_curves": "Learning curves",
+    "augmentation": "Data augmentation as a regularizer",
+    "gradcheck": "Gradient checking in practice",
+}
+
+FIGURES = {
+    "depth": depth_figure,
+    "normalization": normalization_figure,
+    "bias_variance": bias_variance_figure,
+    "learning_curves": learning_curves_figure,
+    "augmentation": augmentation_figure,
+    "gradcheck": gradcheck_figure,
+}
+
+
+def read_table(path):
+    """A table written by the stage, or an empty frame for an empty file."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def draw(stage, inputs, outputs, config):
+    """Draw ``stage``'s figure from ``inputs`` {table: path}.
+
+    outputs : {"png", "svg", "caption"} paths; the caption file is JSON
+    ``{"stage", "title", "caption"}``, for a report to show beside the image.
+    Returns the caption.
+    """
+    import json
+
+    from nnstudy import io
+
+    tables = {name: read_table(path) for name, path in inputs.items()}
+    with plt.rc_context(STYLE):
+        fig, caption = FIGURES[stage](tables, config)
+        for kind in ("png", "svg"):
+            with io.atomic_path(outputs[kind]) as tmp:
+                fig.savefig(tmp, format=kind, metadata={"Date": None} if kind == "svg" else {"Software": None})
+        plt.close(fig)
+    with io.atomic_path(outputs["caption"]) as tmp:
+        tmp.write_text(json.dumps({"stage": stage, "title": TITLES[stage], "caption": caption}, indent=1) + "\n")
+    return caption
+
+
+def draw_all(config, inputs, folder):
+    """Draw the figure of every enabled stage from ``inputs`` {table: path} into ``folder``.
+
+    Returns {stage: caption}.
+    """
+    from pathlib import Path
+
+    from nnstudy.lectures import STAGES, enabled
+
+    captions = {}
+    for stage in enabled(config):
+        base = Path(folder) / stage
+        outputs = {kind: base.with_suffix(f".{ext}") for kind, ext in
+                   (("png", "png"), ("svg", "svg"), ("caption", "json"))}
+        captions[stage] = draw(stage, {name: inputs[name] for name in STAGES[stage]}, outputs, config)
+    return captions

@@ -1,0 +1,260 @@
+"""The lecture stages' part of the report: claims, the numbers that answer them, figures, tables.
+
+:func:`sections` reads every enabled stage's tables (``results/tables/lectures/``)
+and figure (``results/lectures/figures/``) and returns one plain record per
+stage: its title, the lecture's claim, findings (sentences whose numbers
+come from the tables), the figure with its caption, and a few small tables
+to show. :func:`html` renders those records as self-contained ``<section>``
+blocks (figures embedded as PNG), so that a report page can include them as
+they are. Nothing here trains or draws.
+"""
+
+import base64
+import html as html_module
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nnstudy.lectures import STAGES, enabled, table_path
+
+# stage -> the lecture's claim that the stage tests
+CLAIMS = {
+    "depth": (
+        "In a deep network every layer multiplies the signal's scale by a factor set by the weights' "
+        "variance, so weights a little above or below the right scale make activations and gradients "
+        "grow or shrink exponentially with depth. He weights keep deep ReLU networks trainable; "
+        "Xavier-scaled ones slow down, and all-zero weights never move."
+    ),
+    "normalization": (
+        "With features on very different scales the cost surface is an elongated valley: gradient "
+        "descent needs a small learning rate to stay stable and many steps to travel along it. "
+        "Standardizing the inputs with the training set's statistics makes the surface round."
+    ),
+    "bias_variance": (
+        "Compare the training error with the best achievable error (avoidable bias) and the dev error "
+        "with the training error (variance). High bias: a bigger network or longer training. "
+        "High variance: more data or regularization."
+    ),
+    "learning_curves": (
+        "With high variance, adding training data lowers the dev error while the training error rises "
+        "to meet it; with high bias, both curves flatten at a high error."
+    ),
+    "augmentation": (
+        "Distorted copies of the training images (small shifts and rotations) act as a regularizer, "
+        "like L2, dropout and early stopping."
+    ),
+    "gradcheck": (
+        "A gradient check names the parameter block whose gradient is wrong; run it at random "
+        "initialization and again after some training, since a backward pass can be right only while "
+        "the weights are close to zero."
+    ),
+}
+
+
+def _g(value, digits=3):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}g}"
+
+
+# ---------------------------------------------------------------------------
+# Findings and display tables per stage: (tables, config) -> (sentences, {caption: frame})
+
+
+def _depth(tables, config):
+    growth, training = tables["depth_growth"], tables["depth_training"]
+    findings, shown = [], {}
+    deepest = int(growth["depth"].max())
+    top = growth[growth["depth"] == deepest]
+    for activation, part in top.groupby("activation", sort=False):
+        pieces = [
+            f"{r.initializer} {_g(r.activation_factor)}"
+            + ("" if math.isnan(r.predicted_factor) else f" (predicted {_g(r.predicted_factor)})")
+            for r in part.itertuples()
+            if not math.isnan(r.activation_factor)
+        ]
+        findings.append(f"{activation}, depth {deepest}: per-layer factor of the hidden activations' RMS: "
+                        + "; ".join(pieces) + ".")
+    shown[f"Per-layer factors at depth {deepest} (medians over seeds)"] = top[
+        ["activation", "initializer", "predicted_factor", "activation_factor", "gradient_factor",
+         "last_hidden_rms", "first_gradient_norm"]
+    ]
+    if len(training):
+        deep = int(training["depth"].max())
+        for activation, part in training[training["depth"] == deep].groupby("activation", sort=False):
+            rate = part.groupby("initializer", sort=False)["succeeded"].mean()
+            moved = part.groupby("initializer", sort=False)["weight_change"].max()
+            trained = [name for name, share in rate.items() if share > 0]
+            still = [name for name, change in moved.items() if change == 0]
+            findings.append(
+                f"{activation}, depth {deep}: reached the target within the budget: "
+                + (", ".join(trained) if trained else "none")
+                + (f"; weights never moved: {', '.join(still)}" if still else "") + "."
+            )
+        cells = training.assign(
+            result=np.where(training["status"] == "diverged", "diverged",
+                            np.where(training["succeeded"], training["steps_to_target"].map(_g), "-"))
+        )
+        pivot = cells.pivot_table(index=["activation", "initializer"], columns="depth", values="result",
+                                  aggfunc="first", sort=False).reset_index()
+        pivot.columns = [c if isinstance(c, str) else f"depth {c}" for c in pivot.columns]
+        shown["Steps to the target training accuracy ('-' never, seed 0 of each cell)"] = pivot
+    return findings, shown
+
+
+def _normalization(tables, config):
+    summary, curvature = tables["normalization"], tables["normalization_curvature"]
+    findings = []
+    for problem, part in summary.groupby("problem", sort=False):
+        pieces = []
+        for r in part.itertuples():
+            reached = ("target never reached at a stable rate" if math.isnan(r.best_rate)
+                       else f"target after {_g(r.steps_to_target)} step(s) at rate {_g(r.best_rate)}")
+            pieces.append(f"{r.scaling}: largest stable rate {_g(r.largest_stable_rate)}, {reached}")
+        findings.append(f"{problem}: " + "; ".join(pieces) + ".")
+    for problem, part in curvature.groupby("problem", sort=False):
+        by = dict(zip(part["scaling"], part["condition"]))
+        findings.append(f"{problem}: Hessian condition number at the optimum {_g(by.get('raw'))} raw against "
+                        f"{_g(by.get('standardized'))} standardized.")
+    shown = {"Largest stable rate and steps to target": summary,
+             "Curvature at the optimum of the two-weight model": curvature}
+    return findings, shown
+
+
+def _bias_variance(tables, config):
+    table = tables["bias_variance"]
+    section = config["lectures"]["bias_variance"]
+    counts = table["reading"].value_counts()
+    findings = [
+        f"{len(table)} combinations (tolerances {section['bias_tolerance']:g} bias, "
+        f"{section['variance_tolerance']:g} variance): "
+        + ", ".join(f"{reading} {n}" for reading, n in counts.items()) + "."
+    ]
+    crosstab = pd.crosstab(table["dataset"], table["reading"]).reset_index()
+    crosstab.columns.name = None
+    return findings, {"Readings per dataset": crosstab}
+
+
+def _learning_curves(tables, config):
+    from nnstudy.lectures.bias_variance import curve_summary
+
+    summary = pd.DataFrame(curve_summary(tables["learning_curves"].to_dict("records")))
+    findings = []
+    for (dataset, regularizer), part in summary.groupby(["dataset", "regularizer"], sort=False):
+        part = part.sort_values("train_size")
+        first, last = part.iloc[0], part.iloc[-1]
+        findings.append(
+            f"{dataset}, {regularizer}: dev - train error {_g(first.dev_error - first.train_error, 2)} with "
+            f"{first.train_size} examples, {_g(last.dev_error - last.train_error, 2)} with {last.train_size}; "
+            f"dev error {_g(first.dev_error, 2)} -> {_g(last.dev_error, 2)}."
+        )
+    return findings, {"Mean errors over seeds": summary}
+
+
+def _augmentation(tables, config):
+    from nnstudy.lectures.augmentation import summary as method_summary
+
+    summary = pd.DataFrame(method_summary(tables["augmentation"].to_dict("records")))
+    best = summary.loc[summary["dev_mean"].idxmax()]
+    findings = [
+        "Mean dev accuracy: " + ", ".join(f"{r.method} {r.dev_mean:.3f}" for r in summary.itertuples())
+        + f". Best on dev: {best['method']} ({best['kind']}).",
+        "Train (original images) - dev gap: "
+        + ", ".join(f"{r.method} {r.train_mean - r.dev_mean:.3f}" for r in summary.itertuples()) + ".",
+    ]
+    return findings, {"Accuracy per method (mean and std over seeds)": summary}
+
+
+MOMENTS = {"initialization": "at initialization", "trained": "after training"}
+
+
+def _gradcheck(tables, config):
+    table = tables["gradcheck_practice"]
+    overall = table[table["block"] == "all"]
+    findings = []
+    for bug, part in overall.groupby("bug", sort=False):
+        verdicts = [
+            f"{'passes' if r.passed else 'fails'} {MOMENTS.get(r.moment, r.moment)} ({_g(r.difference, 2)}"
+            + ("" if r.passed else f", worst block {r.worst_block}") + ")"
+            for r in part.itertuples()
+        ]
+        findings.append(f"{bug}: " + "; ".join(verdicts) + ".")
+    shown = overall[["bug", "moment", "difference", "passed", "worst_block", "weight_rms"]]
+    return findings, {"Overall relative difference per backward pass": shown}
+
+
+FINDINGS = {
+    "depth": _depth,
+    "normalization": _normalization,
+    "bias_variance": _bias_variance,
+    "learning_curves": _learning_curves,
+    "augmentation": _augmentation,
+    "gradcheck": _gradcheck,
+}
+
+
+def _read(path):
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def sections(config, root="."):
+    """One record per enabled stage, in :data:`STAGES` order.
+
+    root : the folder holding ``results/`` (the workflow's working directory).
+    Each record: ``id``, ``title``, ``claim``, ``findings`` (sentences),
+    ``figure`` ({png, svg, caption}), ``tables`` ({caption: frame}) and
+    ``files`` (the stage's table paths).
+    """
+    root = Path(root)
+    out = []
+    for stage in enabled(config):
+        tables = {name: _read(root / table_path(name)) for name in STAGES[stage]}
+        figure_base = root / "results" / "lectures" / "figures" / stage
+        meta = json.loads(figure_base.with_suffix(".json").read_text())
+        findings, shown = FINDINGS[stage](tables, config)
+        out.append(
+            {
+                "id": f"lecture-{stage}",
+                "title": meta["title"],
+                "claim": CLAIMS[stage],
+                "findings": findings,
+                "figure": {"png": str(figure_base.with_suffix(".png")), "svg": str(figure_base.with_suffix(".svg")),
+                           "caption": meta["caption"]},
+                "tables": shown,
+                "files": [table_path(name) for name in STAGES[stage]],
+            }
+        )
+    return out
+
+
+def _table_html(frame):
+    return frame.to_html(index=False, border=0, classes="lecture-table", na_rep="",
+                         float_format=lambda v: f"{v:.4g}")
+
+
+def html(config, root="."):
+    """The lecture sections as HTML: one ``<section>`` per enabled stage, figures embedded."""
+    escape = html_module.escape
+    parts = []
+    for record in sections(config, root):
+        png = base64.b64encode(Path(record["figure"]["png"]).read_bytes()).decode()
+        items = "".join(f"<li>{escape(sentence)}</li>" for sentence in record["findings"])
+        tables = "".join(
+            f"<details><summary>{escape(caption)}</summary>{_table_html(frame)}</details>"
+            for caption, frame in record["tables"].items()
+        )
+        files = ", ".join(escape(f) for f in record["files"])
+        parts.append(
+            f'<section id="{record["id"]}">\n<h2>{escape(record["title"])}</h2>\n'
+            f'<p class="claim">{escape(record["claim"])}</p>\n<ul class="points">{items}</ul>\n'
+            f'<figure><img src="data:image/png;base64,{png}" alt="{escape(record["title"])}">'
+            f"<figcaption>{escape(record['figure']['caption'])}</figcaption></figure>\n"
+            f'{tables}\n<p class="files">Tables: {files}</p>\n</section>'
+        )
+    return "\n".join(parts)

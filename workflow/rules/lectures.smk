@@ -1,0 +1,135 @@
+# The lectures' experiments beyond the grid (nnstudy.lectures): one rule per
+# stage, switched on by its section under `lectures` in the configuration,
+# writing tables to results/tables/lectures/, and one figure per stage drawn
+# from those tables. Config slices and inputs come from nnstudy.lectures.rules.
+
+from nnstudy import lectures
+from nnstudy.lectures import rules as lecture_rules
+
+lectures.check_lectures(config)
+
+
+rule lecture_depth:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "depth"),
+    output:
+        **lecture_rules.tables("depth"),
+    log:
+        "logs/lectures/depth.log",
+    benchmark:
+        "benchmarks/lectures/depth.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(
+            config, "depth", "initializers"
+        ),
+    script:
+        "../scripts/lecture_depth.py"
+
+
+rule lecture_normalization:
+    output:
+        **lecture_rules.tables("normalization"),
+    log:
+        "logs/lectures/normalization.log",
+    benchmark:
+        "benchmarks/lectures/normalization.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "normalization"),
+    script:
+        "../scripts/lecture_normalization.py"
+
+
+rule lecture_bias_variance:
+    input:
+        runs="results/tables/runs.csv",
+    output:
+        **lecture_rules.tables("bias_variance"),
+    log:
+        "logs/lectures/bias_variance.log",
+    benchmark:
+        "benchmarks/lectures/bias_variance.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "bias_variance"),
+    script:
+        "../scripts/lecture_bias_variance.py"
+
+
+rule lecture_learning_curves:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "learning_curves"),
+        tuning=lambda wildcards: lecture_rules.tuning_curves(config, "learning_curves"),
+    output:
+        **lecture_rules.tables("learning_curves"),
+    log:
+        "logs/lectures/learning_curves.log",
+    benchmark:
+        "benchmarks/lectures/learning_curves.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.training_config(
+            config, "learning_curves"
+        ),
+    script:
+        "../scripts/lecture_learning_curves.py"
+
+
+rule lecture_augmentation:
+    input:
+        tuning=lambda wildcards: lecture_rules.tuning_curves(config, "augmentation"),
+    output:
+        **lecture_rules.tables("augmentation"),
+    log:
+        "logs/lectures/augmentation.log",
+    benchmark:
+        "benchmarks/lectures/augmentation.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.training_config(config, "augmentation"),
+    script:
+        "../scripts/lecture_augmentation.py"
+
+
+rule lecture_gradcheck:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "gradcheck"),
+    output:
+        **lecture_rules.tables("gradcheck"),
+    log:
+        "logs/lectures/gradcheck.log",
+    benchmark:
+        "benchmarks/lectures/gradcheck.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.study_slice(
+            config,
+            "gradcheck",
+            [lecture_rules.section(config, "gradcheck")["dataset"]],
+        ),
+    script:
+        "../scripts/lecture_gradcheck.py"
+
+
+rule lecture_figures:
+    input:
+        unpack(lambda wildcards: lecture_rules.all_tables(config)),
+    output:
+        lecture_rules.figure_outputs(config),
+    log:
+        "logs/lectures/figures.log",
+    benchmark:
+        "benchmarks/lectures/figures.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.figures_config(config),
+    script:
+        "../scripts/lecture_figures.py"

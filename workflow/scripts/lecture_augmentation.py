@@ -1,0 +1,17 @@
+"""Data augmentation against L2, dropout and early stopping on the digits."""
+
+from common import start_log
+
+log = start_log(snakemake)
+
+from nnstudy.lectures import augmentation, study_rate, write_tables
+
+config = snakemake.params.config
+section = config["lectures"]["augmentation"]
+tuning = snakemake.input.tuning[0] if snakemake.input.tuning else None
+rate = study_rate(config, section["optimizer"], tuning)
+log.info("%s / %s: learning rate %g", section["dataset"], section["optimizer"], rate)
+tables = augmentation.stage(config, rate)
+for row in augmentation.summary(tables["augmentation"]):
+    log.info("%s", row)
+write_tables(tables, dict(snakemake.output.items()), {"config": config})
