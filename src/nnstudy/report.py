@@ -1070,7 +1070,7 @@ def summary_points(derived, levels):
     return points
 
 
-def render_html(derived, shown, figures, config, provenance):
+def render_html(derived, shown, figures, config, provenance, lectures=()):
     """The report page as one string: figures embedded, tables inline, no external resource."""
     import jinja2
 
@@ -1113,6 +1113,7 @@ def render_html(derived, shown, figures, config, provenance):
         published_count=int(rep["published"].notna().sum()),
         quirks=COURSE_QUIRKS,
         provenance=provenance,
+        lectures=lectures,
         constants={
             "target_fraction": TARGET_FRACTION,
             "bias_variance_threshold": BIAS_VARIANCE_THRESHOLD,
@@ -1126,6 +1127,19 @@ def render_html(derived, shown, figures, config, provenance):
             if len(derived["regularizer_weight_norms"]) else REFERENCE_INITIALIZER,
         },
     )
+
+
+def lecture_sections(config):
+    """[(id, title, html)] of the lecture stages the configuration switches on."""
+    from nnstudy import lectures
+    from nnstudy.lectures import report_sections
+
+    if not lectures.enabled(config):
+        return []
+    return [
+        (record["id"], record["title"], report_sections.section_html(record))
+        for record in report_sections.sections(config)
+    ]
 
 
 def regenerate_commands(repo_dir, workdir, config_copy):
@@ -1178,7 +1192,7 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
         "config_yaml": config_yaml,
         "commands": regenerate_commands(repo_dir, Path.cwd(), config_copy),
     }
-    page = render_html(derived, shown, drawn, config, provenance)
+    page = render_html(derived, shown, drawn, config, provenance, lecture_sections(config))
     with io.atomic_path(html_path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return {"tables": len(derived), "figures": len(drawn)}

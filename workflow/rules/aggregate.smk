@@ -71,6 +71,7 @@ rule aggregate:
     conda:
         "../envs/nnstudy.yaml"
     params:
-        config=config,
+        # Everything but the lecture stages, which the tables do not depend on.
+        config={k: v for k, v in config.items() if k != "lectures"},
     script:
         "../scripts/aggregate.py"

@@ -2,6 +2,7 @@
 
 import nnstudy
 from nnstudy.config import validated
+from nnstudy.lectures import outputs as lecture_outputs
 
 config = validated(config, workflow.source_path("../schemas/config.schema.yaml"))
 
@@ -103,7 +104,6 @@ def final_outputs():
         outputs.append("results/tables/replication.csv")
     outputs.append("results/report/index.html")
     # The lecture stages the configuration switches on.
-    from nnstudy.lectures import outputs as lecture_outputs
 
     outputs += lecture_outputs(config)
     return outputs

@@ -77,6 +77,7 @@ rule report:
             "results/runs/{c[dataset]}/{c[optimizer]}/{c[regularizer]}.h5", c=cells()
         ),
         data=expand("results/data/{dataset}.h5", dataset=DATASETS),
+        lectures=lecture_outputs(config),
     output:
         html=report(
             "results/report/index.html",

@@ -238,23 +238,25 @@ def _table_html(frame):
                          float_format=lambda v: f"{v:.4g}")
 
 
+def section_html(record):
+    """One stage's ``<section>``: claim, findings, the embedded figure and its tables."""
+    escape = html_module.escape
+    png = base64.b64encode(Path(record["figure"]["png"]).read_bytes()).decode()
+    items = "".join(f"<li>{escape(sentence)}</li>" for sentence in record["findings"])
+    tables = "".join(
+        f"<details><summary>{escape(caption)}</summary>{_table_html(frame)}</details>"
+        for caption, frame in record["tables"].items()
+    )
+    files = ", ".join(escape(f) for f in record["files"])
+    return (
+        f'<section id="{record["id"]}">\n<h2>{escape(record["title"])}</h2>\n'
+        f'<p class="claim">{escape(record["claim"])}</p>\n<ul class="points">{items}</ul>\n'
+        f'<figure><img src="data:image/png;base64,{png}" alt="{escape(record["title"])}">'
+        f"<figcaption>{escape(record['figure']['caption'])}</figcaption></figure>\n"
+        f'{tables}\n<p class="files">Tables: {files}</p>\n</section>'
+    )
+
+
 def html(config, root="."):
     """The lecture sections as HTML: one ``<section>`` per enabled stage, figures embedded."""
-    escape = html_module.escape
-    parts = []
-    for record in sections(config, root):
-        png = base64.b64encode(Path(record["figure"]["png"]).read_bytes()).decode()
-        items = "".join(f"<li>{escape(sentence)}</li>" for sentence in record["findings"])
-        tables = "".join(
-            f"<details><summary>{escape(caption)}</summary>{_table_html(frame)}</details>"
-            for caption, frame in record["tables"].items()
-        )
-        files = ", ".join(escape(f) for f in record["files"])
-        parts.append(
-            f'<section id="{record["id"]}">\n<h2>{escape(record["title"])}</h2>\n'
-            f'<p class="claim">{escape(record["claim"])}</p>\n<ul class="points">{items}</ul>\n'
-            f'<figure><img src="data:image/png;base64,{png}" alt="{escape(record["title"])}">'
-            f"<figcaption>{escape(record['figure']['caption'])}</figcaption></figure>\n"
-            f'{tables}\n<p class="files">Tables: {files}</p>\n</section>'
-        )
-    return "\n".join(parts)
+    return "\n".join(section_html(record) for record in sections(config, root))
