@@ -78,11 +78,19 @@ def smoke_study(tmp_path_factory):
 
 
 def result_bytes(workdir, skip=("timings", "report")):
-    """{relative path: bytes} of every result file except wall-time records."""
+    """{relative path: bytes} of every result file except wall-time records.
+
+    The report page states its date and commit, and a few report tables (and
+    their figures) are built from wall times: those are left out.
+    """
+    from nnstudy.report import TIMING_OUTPUTS
+
     root = workdir / "results"
+    timed = ("timings", *TIMING_OUTPUTS) if skip else ()
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not any(part in skip for part in p.relative_to(root).parts)
-        and not p.name.startswith("timings.csv")
+        if p.is_file()
+        and not any(part in skip for part in p.relative_to(root).parts)
+        and not p.name.startswith(timed)
     }

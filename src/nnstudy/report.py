@@ -128,6 +128,11 @@ COURSE_QUIRKS = (
 # Reading
 
 
+# Derived from wall times, so they differ between runs; every other output is
+# reproducible byte for byte.
+TIMING_OUTPUTS = ("stage_times", "time_to_target", "time_to_target_summary")
+
+
 def levels_of(config):
     """{factor: [levels in the configuration's order]}."""
     return {f: list(config[f + "s"]) for f in FACTORS}
