@@ -7,19 +7,18 @@ says otherwise; the networks in :mod:`nnstudy.network` use these directly.
 import numpy as np
 
 
-def sigmoid(x):
+def sigmoid(x, out=None):
     """Logistic function ``1 / (1 + exp(-x))``, exact and warning-free for any finite x.
 
     For negative inputs ``exp(-x)`` would overflow, so the equivalent form
-    ``exp(x) / (1 + exp(x))`` is used there instead.
+    ``exp(x) / (1 + exp(x))`` is used there instead. Both share the
+    exponential ``t = exp(-|x|)``, which lies in [0, 1]: the numerator is 1
+    for x >= 0 and t otherwise, that is ``max(t, x >= 0)``.
+    out : optional array to write the result into (the networks' buffers).
     """
     x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    positive = x >= 0
-    out[positive] = 1.0 / (1.0 + np.exp(-x[positive]))
-    ex = np.exp(x[~positive])
-    out[~positive] = ex / (1.0 + ex)
-    return out
+    t = np.exp(np.copysign(x, -1.0))
+    return np.divide(np.maximum(t, x >= 0), 1.0 + t, out=out)
 
 
 def sigmoid_derivative(x):
@@ -28,9 +27,9 @@ def sigmoid_derivative(x):
     return s * (1.0 - s)
 
 
-def relu(x):
-    """Rectified linear unit ``max(x, 0)``."""
-    return np.maximum(x, 0.0)
+def relu(x, out=None):
+    """Rectified linear unit ``max(x, 0)``; ``out`` may be ``x`` itself."""
+    return np.maximum(x, 0.0, out=out)
 
 
 def relu_derivative(x):
@@ -43,11 +42,15 @@ def tanh_derivative(x):
     return 1.0 - np.tanh(x) ** 2
 
 
-def softmax(x, axis=-1):
-    """Softmax along ``axis``; subtracting the maximum keeps large inputs finite."""
+def softmax(x, axis=-1, out=None):
+    """Softmax along ``axis``; subtracting the maximum keeps large inputs finite.
+
+    out : optional array to write the result into.
+    """
     x = np.asarray(x, dtype=float)
-    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
-    return shifted / shifted.sum(axis=axis, keepdims=True)
+    shifted = np.subtract(x, x.max(axis=axis, keepdims=True), out=out)
+    np.exp(shifted, out=shifted)
+    return np.divide(shifted, shifted.sum(axis=axis, keepdims=True), out=shifted)
 
 
 def log_softmax(x, axis=-1):

@@ -27,6 +27,8 @@ multiplying by the mask and then by the derivative, as the reference does.
 
 import numpy as np
 
+from nnstudy import basics
+
 
 # Bytes of step buffers per chunk of models. Measured (bench/README.md, "The
 # knee"): the cost per model-step falls as a chunk grows, since NumPy's call
@@ -143,10 +145,6 @@ class FusedNetwork:
         ends = np.cumsum(sizes[1:])
         self.dZ = [None] + [self.dZ_all[:, end - n : end] for n, end in zip(sizes[1:], ends)]
         self.inner_one = [None] + [sizes[l] == 1 for l in range(1, L + 1)]
-        out_shape = (C, 1, width)
-        self._t = np.empty(out_shape)
-        self._q = np.empty(out_shape)
-        self._pos = np.empty(out_shape)
         self._finite = np.empty((C, sizes[L] * width), dtype=bool)
         self._finite_all = self._finite.reshape(-1)
         self._logits_rows = self.logits.reshape(C, -1)
@@ -171,7 +169,7 @@ class FusedNetwork:
             mask = None if masks is None else masks[l - 1]
             self.masks[l] = mask
             if self.relu:
-                np.maximum(Z, 0.0, out=Z)
+                basics.relu(Z, out=Z)
                 if mask is not None:
                     # Multiplying by (A > 0) & mask equals multiplying by the
                     # mask: where A > 0 is false, A is 0 or NaN already.
@@ -211,26 +209,11 @@ class FusedNetwork:
         """dZ_L = (probabilities - Y) / m, with the reference's probabilities."""
         x = self.logits
         dZ = self.dZ[-1]
+        # The same functions as the reference path, written into the buffer.
         if self.sigmoid:
-            # basics.sigmoid: 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x))
-            # otherwise. t = exp(-|x|) is the exponential of either branch and
-            # lies in [0, 1], so max(t, [x >= 0]) is the numerator of either
-            # (NaN stays NaN); a masked division would be several times slower.
-            t, q, pos = self._t, self._q, self._pos
-            np.copysign(x, -1.0, out=t)
-            np.exp(t, out=t)
-            np.add(t, 1.0, out=q)
-            np.greater_equal(x, 0.0, out=pos)
-            np.maximum(t, pos, out=t)
-            np.divide(t, q, out=dZ)
+            basics.sigmoid(x, out=dZ)
         else:
-            # basics.softmax along the unit axis.
-            t = self._t
-            np.maximum.reduce(x, axis=-2, keepdims=True, out=t)
-            np.subtract(x, t, out=dZ)
-            np.exp(dZ, out=dZ)
-            np.add.reduce(dZ, axis=-2, keepdims=True, out=t)
-            np.divide(dZ, t, out=dZ)
+            basics.softmax(x, axis=-2, out=dZ)
         np.subtract(dZ, Y, out=dZ)
         np.divide(dZ, self.width, out=dZ)
         return dZ
