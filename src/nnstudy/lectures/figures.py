@@ -369,6 +369,21 @@ def read_table(path):
         return pd.DataFrame()
 
 
+
+def _networks(frame, keys):
+    return 0 if frame.empty else len(frame.drop_duplicates(list(keys)))
+
+
+# stage -> the number of training runs (or checked networks) its figure summarizes
+RUN_COUNTS = {
+    "depth": lambda t: _networks(t["depth_norms"], ("activation", "depth", "initializer", "seed")),
+    "normalization": lambda t: len(t["normalization_runs"]),
+    "bias_variance": lambda t: int(t["bias_variance"]["runs"].sum()) if len(t["bias_variance"]) else 0,
+    "learning_curves": lambda t: len(t["learning_curves"]),
+    "augmentation": lambda t: len(t["augmentation"]),
+    "gradcheck": lambda t: _networks(t["gradcheck_practice"], ("dataset", "bug", "moment")),
+}
+
 def draw(stage, inputs, outputs, config):
     """Draw ``stage``'s figure from ``inputs`` {table: path}.
 
@@ -383,6 +398,7 @@ def draw(stage, inputs, outputs, config):
     tables = {name: read_table(path) for name, path in inputs.items()}
     with plt.rc_context(STYLE):
         fig, caption = FIGURES[stage](tables, config)
+        caption = f"{caption} It summarizes {RUN_COUNTS[stage](tables)} runs."
         for kind in ("png", "svg"):
             with io.atomic_path(outputs[kind]) as tmp:
                 fig.savefig(tmp, format=kind, metadata={"Date": None} if kind == "svg" else {"Software": None})
