@@ -234,8 +234,10 @@ def sections(config, root="."):
 
 
 def _table_html(frame):
-    return frame.to_html(index=False, border=0, classes="lecture-table", na_rep="",
-                         float_format=lambda v: f"{v:.4g}")
+    # Wide tables scroll inside their box instead of widening the page.
+    table = frame.to_html(index=False, border=0, classes="data lecture-table", na_rep="",
+                          float_format=lambda v: f"{v:.4g}")
+    return f'<div class="table-wrap">{table}</div>'
 
 
 def section_html(record):
@@ -253,7 +255,7 @@ def section_html(record):
         f'<p class="claim">{escape(record["claim"])}</p>\n<ul class="points">{items}</ul>\n'
         f'<figure><img src="data:image/png;base64,{png}" alt="{escape(record["title"])}">'
         f"<figcaption>{escape(record['figure']['caption'])}</figcaption></figure>\n"
-        f'{tables}\n<p class="files">Tables: {files}</p>\n</section>'
+        f'{tables}\n<p class="files lecture-files">Tables: {files}</p>\n</section>'
     )
 
 
