@@ -610,3 +610,58 @@ def test_make_dataset_from_course_mat_file():
     s = make_dataset("mat", 0, dev_fraction=0.2, path=path)
     assert s.y_train.size + s.y_dev.size == 211 and s.y_test.size == 200
     assert s.metadata["path"] == str(path)
+
+
+# Any dtype, shape and value (NaN and infinities included) a file might hold.
+_loader_arrays = hnp.arrays(
+    dtype=st.sampled_from([np.float64, np.float32, np.int64, np.uint8]),
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=6),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays=st.dictionaries(st.sampled_from(["X", "y", "Xval", "yval", "other"]), _loader_arrays, max_size=5),
+    corrupt=st.booleans(),
+)
+def test_load_mat_either_loads_or_raises_data_error(tmp_path_factory, arrays, corrupt):
+    import scipy.io
+
+    path = tmp_path_factory.mktemp("mat") / "data.mat"
+    scipy.io.savemat(path, arrays)
+    if corrupt:
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    try:
+        data = datasets.load_mat(path)
+    except DataError:
+        return
+    assert data.X_train.shape[1] == data.y_train.shape[0]
+    assert np.isfinite(data.X_train).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    train_x=_loader_arrays,
+    train_y=_loader_arrays,
+    test_x=_loader_arrays,
+    test_y=_loader_arrays,
+    drop=st.sampled_from([None, "train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes"]),
+)
+def test_load_cat_h5_either_loads_or_raises_data_error(tmp_path_factory, train_x, train_y, test_x, test_y, drop):
+    import h5py
+
+    folder = tmp_path_factory.mktemp("cat")
+    content = {
+        "train": {"train_set_x": train_x, "train_set_y": train_y, "list_classes": np.array([b"non-cat", b"cat"])},
+        "test": {"test_set_x": test_x, "test_set_y": test_y, "list_classes": np.array([b"non-cat", b"cat"])},
+    }
+    for part, keys in content.items():
+        with h5py.File(folder / f"{part}.h5", "w") as f:
+            for key, value in keys.items():
+                if key != drop:
+                    f[key] = value
+    try:
+        data = datasets.load_cat_h5(folder / "train.h5", folder / "test.h5")
+    except DataError:
+        return
+    assert data.X_train.shape[1] == data.y_train.shape[0]
