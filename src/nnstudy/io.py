@@ -7,6 +7,8 @@ version) beside the data.
 """
 
 import contextlib
+import csv
+import io as io_module
 import json
 import os
 import tempfile
@@ -267,10 +269,12 @@ def _cell(value):
 def write_rows(path, rows):
     """Write a list of flat dicts as CSV (no pandas: training jobs stay light)."""
     columns = list(rows[0]) if rows else []
-    lines = [",".join(columns)]
-    lines += [",".join(_cell(row[c]) for c in columns) for row in rows]
+    buffer = io_module.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_cell(row[c]) for c in columns] for row in rows)
     with atomic_path(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
+        tmp.write_text(buffer.getvalue())
 
 
 def _parse(text):
@@ -284,11 +288,12 @@ def _parse(text):
 
 def read_rows(path):
     """Read a CSV written by :func:`write_rows` into dicts of ints, floats and strings."""
-    lines = Path(path).read_text().splitlines()
-    if not lines:
-        return []
-    columns = lines[0].split(",")
-    return [dict(zip(columns, map(_parse, line.split(",")))) for line in lines[1:]]
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        columns = next(reader, None)
+        if columns is None:
+            return []
+        return [dict(zip(columns, map(_parse, line))) for line in reader]
 
 
 def write_timing(path, **fields):

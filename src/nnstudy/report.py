@@ -1075,7 +1075,24 @@ def summary_points(derived, levels):
     return points
 
 
-def render_html(derived, shown, figures, config, provenance, lectures=()):
+def vectorization_table(frame):
+    """The vectorization lesson's timings as a small HTML table (None without them)."""
+    if frame is None or not len(frame):
+        return None
+    shown = pd.DataFrame(
+        {
+            "operation": frame["operation"].str.replace("_", " "),
+            "size": frame["size"],
+            "size means": frame["size_means"],
+            "loop (ms)": (frame["loop_seconds"] * 1e3).map(lambda v: f"{v:.3g}"),
+            "NumPy (us)": (frame["vectorized_seconds"] * 1e6).map(lambda v: f"{v:.3g}"),
+            "speed-up": frame["speedup"].map(lambda v: f"{v:,.0f}x"),
+        }
+    )
+    return html_table(shown, table_id="table-vectorization")
+
+
+def render_html(derived, shown, figures, config, provenance, lectures=(), vectorization=None):
     """The report page as one string: figures embedded, tables inline, no external resource."""
     import jinja2
 
@@ -1119,6 +1136,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=()):
         quirks=COURSE_QUIRKS,
         provenance=provenance,
         lectures=lectures,
+        vectorization=vectorization,
         constants={
             "target_fraction": TARGET_FRACTION,
             "bias_variance_threshold": BIAS_VARIANCE_THRESHOLD,
@@ -1197,7 +1215,10 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
         "config_yaml": config_yaml,
         "commands": regenerate_commands(repo_dir, Path.cwd(), config_copy),
     }
-    page = render_html(derived, shown, drawn, config, provenance, lecture_sections(config))
+    page = render_html(
+        derived, shown, drawn, config, provenance, lecture_sections(config),
+        vectorization_table(frames.get("vectorization")),
+    )
     with io.atomic_path(html_path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return {"tables": len(derived), "figures": len(drawn)}

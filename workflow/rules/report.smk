@@ -78,6 +78,7 @@ rule report:
         ),
         data=expand("results/data/{dataset}.h5", dataset=DATASETS),
         lectures=lecture_outputs(config),
+        vectorization="results/timings/vectorization.csv",
     output:
         html=report(
             "results/report/index.html",

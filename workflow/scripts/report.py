@@ -8,7 +8,9 @@ from nnstudy import report
 
 inputs = {
     name: getattr(snakemake.input, name) or None
-    for name in ("runs", "summary", "curves", "learning_rates", "gradcheck", "timings", "replication")
+    for name in (
+        "runs", "summary", "curves", "learning_rates", "gradcheck", "timings", "replication", "vectorization"
+    )
 }
 config = snakemake.params.config
 data_files = dict(zip(config["datasets"], snakemake.input.data))
