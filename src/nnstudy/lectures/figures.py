@@ -17,24 +17,12 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+from nnstudy.figures import OKABE_ITO as COLOURS
+from nnstudy.figures import STYLE as REPORT_STYLE
+
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-STYLE = {
-    "font.size": 8,
-    "axes.titlesize": 8,
-    "axes.labelsize": 8,
-    "legend.fontsize": 7,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.5,
-    "svg.fonttype": "none",
-    "svg.hashsalt": "nnstudy-lectures",
-    "figure.dpi": 110,
-}
+# The report's look, with a salt of our own for the SVG element ids.
+STYLE = {**REPORT_STYLE, "svg.hashsalt": "nnstudy-lectures"}
 
 
 # The norms' axis: wide enough for a factor of 1.25 per layer over 50 layers,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nnstudy.lectures import STAGES, enabled, table_path
+from nnstudy.lectures.figures import read_table
 
 # stage -> the lecture's claim that the stage tests
 CLAIMS = {
@@ -196,13 +197,6 @@ FINDINGS = {
 }
 
 
-def _read(path):
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
 def sections(config, root="."):
     """One record per enabled stage, in :data:`STAGES` order.
 
@@ -214,7 +208,7 @@ def sections(config, root="."):
     root = Path(root)
     out = []
     for stage in enabled(config):
-        tables = {name: _read(root / table_path(name)) for name in STAGES[stage]}
+        tables = {name: read_table(root / table_path(name)) for name in STAGES[stage]}
         figure_base = root / "results" / "lectures" / "figures" / stage
         meta = json.loads(figure_base.with_suffix(".json").read_text())
         findings, shown = FINDINGS[stage](tables, config)
