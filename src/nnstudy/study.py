@@ -132,17 +132,21 @@ def tuning_specs(config, name):
     ]
 
 
-def tune(config, name, optimizer, splits):
-    """Train the learning-rate grid; return one row per (rate, seed)."""
-    arch = architecture(config, name, splits)
-    outcome = run_batch(
+def _train_specs(config, name, optimizer, splits, specs):
+    """Train ``specs`` as one batch on a dataset with one optimizer of the study."""
+    return run_batch(
         splits,
-        arch,
+        architecture(config, name, splits),
         config["optimizers"][optimizer]["method"],
         optimizer_params(config, optimizer),
         train_config(config, name, optimizer, splits),
-        tuning_specs(config, name),
+        specs,
     )
+
+
+def tune(config, name, optimizer, splits):
+    """Train the learning-rate grid; return one row per (rate, seed)."""
+    outcome = _train_specs(config, name, optimizer, splits, tuning_specs(config, name))
     dev_cost = outcome.result.history["dev_cost"][:, -1]
     return [
         {
@@ -184,16 +188,8 @@ def train_cell(config, name, optimizer, regularizer, splits, learning_rate):
 
     rows: one dict per run, keyed by RUN_KEYS plus the metrics.
     """
-    arch = architecture(config, name, splits)
     specs = grid_specs(config, name, regularizer, learning_rate)
-    outcome = run_batch(
-        splits,
-        arch,
-        config["optimizers"][optimizer]["method"],
-        optimizer_params(config, optimizer),
-        train_config(config, name, optimizer, splits),
-        specs,
-    )
+    outcome = _train_specs(config, name, optimizer, splits, specs)
     seed_numbers = [seed for _ in config["initializers"] for seed in config["seeds"]]
     rows = []
     for seed, spec, row in zip(seed_numbers, specs, outcome.rows()):
