@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,3 +95,12 @@ def result_bytes(workdir, skip=("timings", "report")):
         and not any(part in skip for part in p.relative_to(root).parts)
         and not p.name.startswith(timed)
     }
+
+
+def xor_data(m, noise, seed):
+    """A 2-D XOR-like task: label 1 where x1 * x2 > 0, a fraction ``noise`` flipped."""
+    g = np.random.default_rng(seed)
+    X = g.uniform(-1.0, 1.0, (2, m))
+    y = (X[0] * X[1] > 0).astype(np.int64)
+    y = np.where(g.random(m) < noise, 1 - y, y)
+    return X, y[None].astype(float), y

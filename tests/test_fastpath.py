@@ -16,13 +16,7 @@ from hypothesis import strategies as st
 
 from nnstudy import fused, initializers, network, optimizers, rng, training
 
-
-def xor_data(m, noise, seed):
-    g = np.random.default_rng(seed)
-    X = g.uniform(-1.0, 1.0, (2, m))
-    y = (X[0] * X[1] > 0).astype(np.int64)
-    y = np.where(g.random(m) < noise, 1 - y, y)
-    return X, y[None].astype(float), y
+from conftest import xor_data
 
 
 def binary_data():

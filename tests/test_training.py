@@ -9,14 +9,7 @@ import pytest
 from nnstudy import initializers, network, optimizers, rng, training
 from nnstudy.errors import ConfigError
 
-
-def xor_data(m, noise, seed):
-    """A 2-D XOR-like task: label 1 where x1 * x2 > 0, a fraction ``noise`` flipped."""
-    g = np.random.default_rng(seed)
-    X = g.uniform(-1.0, 1.0, (2, m))
-    y = (X[0] * X[1] > 0).astype(np.int64)
-    y = np.where(g.random(m) < noise, 1 - y, y)
-    return X, y[None].astype(float), y
+from conftest import xor_data
 
 
 def noisy_data_with_dev(m=30, m_dev=60):
