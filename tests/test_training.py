@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nnstudy import initializers, network, optimizers, rng, training
+from nnstudy import fused, initializers, network, optimizers, rng, training
 from nnstudy.errors import ConfigError
 
 from conftest import xor_data
@@ -404,3 +404,47 @@ def test_bad_arguments_name_the_parameter(kwargs, pattern):
 def test_bad_train_config_names_the_parameter(kwargs, pattern):
     with pytest.raises(ConfigError, match=pattern):
         training.TrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize("engine_class", [training.PlainEngine, fused.FusedEngine])
+@pytest.mark.parametrize("batch_size", [1, 64, None])
+def test_l2_part_of_the_gradient_does_not_depend_on_the_batch_size(engine_class, batch_size):
+    # The penalty lambd / (2 m_train) * sum ||W||^2 belongs to the training
+    # objective, so every mini-batch step carries lambd / m_train * W of it.
+    X, Y, _ = xor_data(200, 0.1, seed=4)
+    m_train = X.shape[-1]
+    params = initializers.initialize(ARCH.layer_sizes, ["he", "xavier"], [1, 2])
+    lambd = np.array([0.7, 3.0]).reshape(-1, 1, 1)
+    keep = np.ones((2, 1, 1))
+    order = np.tile(np.arange(m_train), (2, 1))
+
+    def weight_grads(lambd):
+        engine = engine_class(params, ARCH, optimizers.make_optimizer("gd"), lambd, keep, n_train=m_train)
+        X_b, Y_b = next(engine.batches(X, Y, None if batch_size is None else order, batch_size))
+        engine.gradients(X_b, Y_b)
+        grads = engine._grads if engine_class is training.PlainEngine else engine.bound.grads
+        return {k: v.copy() for k, v in grads.items() if k[0] == "W"}
+
+    with_l2, without_l2 = weight_grads(lambd), weight_grads(None)
+    for name, W in params.items():
+        if name[0] == "W":
+            np.testing.assert_allclose(with_l2[name] - without_l2[name], lambd / m_train * W, rtol=1e-9, atol=1e-15)
+
+
+def test_mini_batch_training_decays_weights_at_the_full_batch_rate():
+    # A logistic regression on all-zero inputs has no data gradient on its
+    # weights: one epoch of plain SGD shrinks them by (1 - lr lambd / m)^steps.
+    m, lr, lambd = 40, 0.1, 2.0
+    arch = network.Architecture((3, 1), "relu", "sigmoid")
+    X = np.zeros((3, m))
+    y = np.arange(m) % 2
+    data = training.TrainData(X, y[None].astype(float), y)
+    params = initializers.initialize(arch.layer_sizes, ["he"], [0])
+    for batch_size in (1, 8, None):
+        config = training.TrainConfig(epochs=1, batch_size=batch_size, eval_every=1)
+        result = training.train(
+            params, arch, optimizers.make_optimizer("gd"), data, config, learning_rate=lr, lambd=lambd, seeds=[0]
+        )
+        steps = result.steps_per_epoch
+        expected = params["W1"] * (1 - lr * lambd / m) ** steps
+        np.testing.assert_allclose(result.params["W1"], expected, rtol=1e-12)

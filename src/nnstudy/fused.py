@@ -266,11 +266,12 @@ class FusedEngine:
         flat (C, size) gradient rows, which gives the numbers it would give
         layer by layer.
     lambd : None or (C, 1, 1) L2 strengths; keep : (C, 1, 1) keep probabilities.
+    n_train : training-set size, which scales the L2 term of every batch.
     """
 
     wants_masks = True
 
-    def __init__(self, params, arch, optimizer, lambd=None, keep=None):
+    def __init__(self, params, arch, optimizer, lambd=None, keep=None, n_train=None):
         self.arch = arch
         self.optimizer = optimizer
         self.layout = layout = Layout(arch)
@@ -282,6 +283,7 @@ class FusedEngine:
         self.state = optimizer.init({"flat": self.flat})
         self.keep = keep
         self.lambd = None if lambd is None else lambd.reshape(-1, 1)
+        self.n_train = n_train
         self._step = np.empty_like(self.flat)
         self._rate = self._rate_row = None
         self._weights = self.flat[:, : layout.n_weights]
@@ -315,9 +317,9 @@ class FusedEngine:
             yield X_rows[:, start:stop].transpose(0, 2, 1), Y_rows[:, start:stop].transpose(0, 2, 1)
 
     def _add_l2(self, grad_flat, width):
-        # The reference adds lambd / m * W to each dW after its product.
+        # The reference adds lambd / n_train * W to each dW after its product.
         weight_grads = grad_flat[:, : self.layout.n_weights]
-        np.multiply(self._weights, self.lambd / width, out=self._l2)
+        np.multiply(self._weights, self.lambd / (self.n_train or width), out=self._l2)
         np.add(weight_grads, self._l2, out=weight_grads)
 
     def gradients(self, X, Y, masks=None):

@@ -156,24 +156,35 @@ def data_loss(logits, Y, arch):
     return OUTPUTS[arch.output][1](logits, Y).mean(axis=(-2, -1))
 
 
-def l2_penalty(params, lambd, m):
-    """``lambd / (2 m) * sum_l ||W_l||^2`` per model: shape (S,)."""
+def l2_penalty(params, lambd, n_train):
+    """``lambd / (2 n_train) * sum_l ||W_l||^2`` per model: shape (S,).
+
+    n_train is the size of the whole training set, whatever batch the data
+    loss is measured on: the penalty belongs to the training objective, so a
+    mini-batch estimate of that objective carries it unscaled.
+    """
     total = sum((W**2).sum(axis=(-2, -1)) for name, W in params.items() if name[0] == "W")
-    return np.asarray(lambd, dtype=float) / (2.0 * m) * total
+    return np.asarray(lambd, dtype=float) / (2.0 * n_train) * total
 
 
-def cost(params, X, Y, arch, lambd=0.0, keep_prob=None, uniforms=None):
-    """Regularized cost per model: cross-entropy plus the L2 penalty, shape (S,)."""
+def cost(params, X, Y, arch, lambd=0.0, keep_prob=None, uniforms=None, n_train=None):
+    """Regularized cost per model: cross-entropy plus the L2 penalty, shape (S,).
+
+    n_train : training-set size for the penalty; None when X is the whole set.
+    """
     logits, _ = forward(params, X, arch, keep_prob, uniforms)
-    return data_loss(logits, Y, arch) + l2_penalty(params, lambd, X.shape[-1])
+    return data_loss(logits, Y, arch) + l2_penalty(params, lambd, n_train or X.shape[-1])
 
 
-def backward(params, cache, logits, Y, arch, lambd=None, keep_prob=None):
+def backward(params, cache, logits, Y, arch, lambd=None, keep_prob=None, n_train=None):
     """Gradients of :func:`cost` with respect to every parameter.
 
     cache, logits : from :func:`forward` (with the same dropout draws).
     Y : (n_L, m) or (S, n_L, m) targets.
     lambd : None or (S, 1, 1) L2 strengths.
+    n_train : training-set size for the L2 term; None when the batch is the
+        whole set. The L2 part of the gradient is ``lambd / n_train * W``
+        for every batch size.
     Returns gradients keyed like the parameters:
     ``{"W1": (S, n_1, n_0), "b1": (S, n_1, 1), ...}``.
     """
@@ -188,7 +199,7 @@ def backward(params, cache, logits, Y, arch, lambd=None, keep_prob=None):
         W = params[f"W{l}"]
         dW = dZ @ np.swapaxes(A_prev, -1, -2)
         if lambd is not None:
-            dW = dW + lambd / m * W
+            dW = dW + lambd / (n_train or m) * W
         grads[f"W{l}"] = dW
         grads[f"b{l}"] = dZ.sum(axis=-1, keepdims=True)
         if l > 1:

@@ -172,10 +172,11 @@ class PlainEngine:
 
     wants_masks = False
 
-    def __init__(self, params, arch, optimizer, lambd=None, keep=None):
+    def __init__(self, params, arch, optimizer, lambd=None, keep=None, n_train=None):
         self.arch = arch
         self.optimizer = optimizer
         self.lambd = lambd
+        self.n_train = n_train
         self.keep = keep
         self.params = {k: v.copy() for k, v in params.items()}
         self.state = optimizer.init(self.params)
@@ -195,7 +196,9 @@ class PlainEngine:
         """Forward and backward on one batch; returns (S,) finite-logits flags."""
         keep = self.keep if uniforms is not None else None
         logits, cache = network.forward(self.params, X, self.arch, keep, uniforms)
-        self._grads = network.backward(self.params, cache, logits, Y, self.arch, self.lambd, keep)
+        self._grads = network.backward(
+            self.params, cache, logits, Y, self.arch, self.lambd, keep, self.n_train
+        )
         return np.isfinite(logits).all(axis=(-2, -1))
 
     def update(self, rate, active=None):
@@ -212,7 +215,9 @@ class PlainEngine:
     def evaluate(self, X, Y):
         """(logits, grads) on the whole set ``X``, without dropout, L2 included."""
         logits, cache = network.forward(self.params, X, self.arch)
-        return logits, network.backward(self.params, cache, logits, Y, self.arch, self.lambd)
+        return logits, network.backward(
+            self.params, cache, logits, Y, self.arch, self.lambd, n_train=self.n_train
+        )
 
     def logits(self, X):
         """Logits on ``X`` without dropout."""
@@ -364,7 +369,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
     keep_b = network.per_model(keep_prob, n_models)
     use_dropout = bool(np.any(keep_prob < 1))
     hidden_sizes = arch.layer_sizes[1:-1]
-    engine = engine_class(params, arch, optimizer, lambd_b, keep_b)
+    engine = engine_class(params, arch, optimizer, lambd_b, keep_b, n_train=m)
     use_masks = engine.wants_masks and hasattr(sampler, "keep_masks")
 
     active = np.ones(n_models, dtype=bool)
