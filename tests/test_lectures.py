@@ -435,7 +435,7 @@ def test_dry_run_of_the_default_study_lists_every_lecture_job(tmp_path):
     assert result.returncode == 0, result.stderr
     jobs = " ".join(result.stdout.split())
     for rule in ("lecture_depth", "lecture_normalization", "lecture_bias_variance", "lecture_learning_curves",
-                 "lecture_augmentation", "lecture_gradcheck", "lecture_figures"):
+                 "lecture_augmentation", "lecture_gradcheck", "lecture_signal_propagation", "lecture_figures"):
         assert f"{rule} 1" in jobs
 
 

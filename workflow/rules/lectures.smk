@@ -118,6 +118,23 @@ rule lecture_gradcheck:
         "../scripts/lecture_gradcheck.py"
 
 
+rule lecture_signal_propagation:
+    output:
+        **lecture_rules.tables("signal_propagation"),
+    log:
+        "logs/lectures/signal_propagation.log",
+    benchmark:
+        "benchmarks/lectures/signal_propagation.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(
+            config, "signal_propagation"
+        ),
+    script:
+        "../scripts/lecture_signal_propagation.py"
+
+
 rule lecture_figures:
     input:
         unpack(lambda wildcards: lecture_rules.all_tables(config)),

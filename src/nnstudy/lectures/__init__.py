@@ -14,6 +14,9 @@ and a figure (``results/lectures/figures/``):
   regularizer, against L2, dropout and early stopping on the same budget.
 * :mod:`~nnstudy.lectures.gradcheck_practice` -- gradient checking at
   initialization and after training, with deliberately broken backward passes.
+* :mod:`~nnstudy.lectures.signal_propagation` -- the mean-field theory of
+  initialization (lengths, correlations, chi_1, depth scales, the critical
+  line) beside random networks of finite width.
 
 A stage runs when its section is present under ``lectures`` in the
 configuration. :data:`STAGES` names each stage's tables; the workflow and
@@ -40,6 +43,7 @@ STAGES = {
     "learning_curves": ("learning_curves",),
     "augmentation": ("augmentation",),
     "gradcheck": ("gradcheck_practice",),
+    "signal_propagation": ("signal_theory", "signal_critical", "signal_layers"),
 }
 
 

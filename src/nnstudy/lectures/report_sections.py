@@ -52,6 +52,14 @@ CLAIMS = {
         "initialization and again after some training, since a backward pass can be right only while "
         "the weights are close to zero."
     ),
+    "signal_propagation": (
+        "Why the right scale is the right scale: in a wide random network a signal's length settles at a fixed "
+        "point and two signals' correlation either converges to 1 (ordered phase, chi_1 < 1: gradients vanish "
+        "with depth) or to a value below 1 (chaotic phase, chi_1 > 1: they explode). Information survives about "
+        "xi_c = -1/ln chi_c layers, which diverges on the critical line chi_1 = 1: sigma_w^2 = 2 for ReLU (He), "
+        "1 for linear units and for tanh without bias (Xavier), higher for tanh with bias "
+        "(Poole et al. 2016; Schoenholz et al. 2017)."
+    ),
 }
 
 
@@ -187,6 +195,39 @@ def _gradcheck(tables, config):
     return findings, {"Overall relative difference per backward pass": shown}
 
 
+def _signal_propagation(tables, config):
+    theory, critical, layers = tables["signal_theory"], tables["signal_critical"], tables["signal_layers"]
+    findings = []
+    for activation, rows in critical.groupby("activation", sort=False):
+        pieces = [f"{_g(r.sigma_w2, 4)} at sigma_b^2 = {_g(r.sigma_b2)}" for r in rows.itertuples()]
+        findings.append(f"{activation}: chi_1 = 1 at sigma_w^2 = " + ", ".join(pieces) + ".")
+    coverage = []
+    for name in ("q", "c", "chi"):
+        valid = layers[layers[f"{name}_theory"].notna()]
+        inside = (valid[f"{name}_theory"] >= valid[f"{name}_low"]) & (valid[f"{name}_theory"] <= valid[f"{name}_high"])
+        relative = ((valid[f"{name}_mean"] - valid[f"{name}_theory"]).abs() / valid[f"{name}_theory"].abs()).median()
+        coverage.append(f"{name} {inside.mean():.0%} (median relative gap {_g(relative, 2)})")
+    findings.append(
+        f"Random networks of width {int(layers['width'].iloc[0])} ({int(layers['seeds'].iloc[0])} seeds): the "
+        "theory lies inside the 95% interval of the measured mean for " + ", ".join(coverage)
+        + " of the layers."
+    )
+    finite = theory[np.isfinite(theory["xi_c"])]
+    if len(finite):
+        top = finite.loc[finite["xi_c"].idxmax()]
+        findings.append(
+            f"Largest finite xi_c on the grid: {_g(top['xi_c'])} layers ({top['activation']}, sigma_w^2 = "
+            f"{_g(top['sigma_w2'])}, sigma_b^2 = {_g(top['sigma_b2'])}, chi_1 = {_g(top['chi_1'], 4)})."
+        )
+    shown = {
+        "The theory over the grid": theory[["activation", "sigma_w2", "sigma_b2", "fixed_point", "q_star", "chi_1",
+                                             "c_star", "chi_c", "xi_c", "phase"]],
+        "The critical line chi_1 = 1": critical,
+        "Theory and measurement per layer": layers,
+    }
+    return findings, shown
+
+
 FINDINGS = {
     "depth": _depth,
     "normalization": _normalization,
@@ -194,6 +235,7 @@ FINDINGS = {
     "learning_curves": _learning_curves,
     "augmentation": _augmentation,
     "gradcheck": _gradcheck,
+    "signal_propagation": _signal_propagation,
 }
 
 
