@@ -135,6 +135,40 @@ rule lecture_signal_propagation:
         "../scripts/lecture_signal_propagation.py"
 
 
+rule lecture_trainability:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "trainability"),
+    output:
+        **lecture_rules.tables("trainability"),
+    log:
+        "logs/lectures/trainability.log",
+    benchmark:
+        "benchmarks/lectures/trainability.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "trainability"),
+    script:
+        "../scripts/lecture_trainability.py"
+
+
+rule lecture_init_failures:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "init_failures"),
+    output:
+        **lecture_rules.tables("init_failures"),
+    log:
+        "logs/lectures/init_failures.log",
+    benchmark:
+        "benchmarks/lectures/init_failures.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "init_failures"),
+    script:
+        "../scripts/lecture_init_failures.py"
+
+
 rule lecture_figures:
     input:
         unpack(lambda wildcards: lecture_rules.all_tables(config)),

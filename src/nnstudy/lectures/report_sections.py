@@ -60,6 +60,20 @@ CLAIMS = {
         "1 for linear units and for tanh without bias (Xavier), higher for tanh with bias "
         "(Poole et al. 2016; Schoenholz et al. 2017)."
     ),
+    "trainability": (
+        "A deep network trains only when its depth is below about six correlation depth scales 6 xi_c: the "
+        "trainable region in the plane of weight variance and depth is a ridge centred on the critical line, "
+        "and dropout, which keeps correlations from reaching 1, caps the depth even there "
+        "(Schoenholz et al. 2017)."
+    ),
+    "init_failures": (
+        "All-zero weights and a constant initialization fail for different reasons: with zeros every hidden "
+        "activation is exactly 0 under ReLU or tanh, so every weight gradient is 0 and only the output bias can "
+        "learn; with a constant the units of a layer are symmetric and stay copies of one another. The x10 "
+        "initialization's infinite cost is a floating-point artifact: beyond |z| of about 37 the sigmoid rounds "
+        "to exactly 1 in float64, and the cost computed from probabilities takes log(0); computed from the "
+        "logits it is finite."
+    ),
 }
 
 
@@ -228,6 +242,57 @@ def _signal_propagation(tables, config):
     return findings, shown
 
 
+def _trainability(tables, config):
+    table = tables["trainability_summary"]
+    findings = []
+    for (activation, keep), part in table.groupby(["activation", "keep_prob"], sort=False):
+        deepest = part[part["depth"] == part["depth"].max()]
+        best = deepest.loc[deepest["mean_test_accuracy"].idxmax()]
+        beyond = part["depth"] > part["trainable_depth"]
+        within = part["depth"] <= part["trainable_depth"]
+        dropout = "no dropout" if keep == 1 else f"keep {keep:g}"
+        findings.append(
+            f"{activation}, {dropout}: at depth {int(best['depth'])} the best weight variance is "
+            f"{_g(best['sigma_w2'])} (test accuracy {best['mean_test_accuracy']:.2f}); mean accuracy "
+            f"{_g(part.loc[within, 'mean_test_accuracy'].mean(), 2)} within 6 xi_c ({int(within.sum())} cells) "
+            f"and {_g(part.loc[beyond, 'mean_test_accuracy'].mean(), 2)} beyond it ({int(beyond.sum())} cells); "
+            f"{int(part['diverged'].sum())} diverged runs."
+        )
+    pivot = table.pivot_table(index=["activation", "keep_prob", "depth"], columns="sigma_w2",
+                              values="mean_test_accuracy", sort=False).reset_index()
+    pivot.columns = [c if isinstance(c, str) else f"sigma_w2 {c:g}" for c in pivot.columns]
+    depth_scales = table.drop_duplicates(["activation", "keep_prob", "sigma_w2"])[
+        ["activation", "keep_prob", "sigma_w2", "chi_1", "xi_c", "trainable_depth"]]
+    return findings, {"Mean test accuracy (rows: depth; columns: sigma_w^2)": pivot,
+                      "The theory's depth scales": depth_scales}
+
+
+def _init_failures(tables, config):
+    symmetry, saturation = tables["init_symmetry"], tables["init_saturation"]
+    findings = []
+    for r in symmetry.itertuples():
+        findings.append(
+            f"{r.activation}, {r.initializer}: {r.zero_activations_at_init:.0%} of hidden activations and "
+            f"{r.zero_weight_gradients_at_init:.0%} of weight gradients exactly 0 at initialization; largest "
+            f"weight change {_g(r.weight_change)}, output bias change {_g(r.output_bias_change)}; distinct units "
+            f"{r.distinct_units} of {r.hidden_units} (largest difference between units {_g(r.unit_spread, 2)}); "
+            f"train accuracy {r.train_accuracy:.3f}."
+        )
+    first = saturation.iloc[0]
+    infinite = saturation[~np.isfinite(saturation["cost_from_probabilities"])]
+    findings.append(
+        f"float64 sigmoid: 1 / (1 + exp(-z)) == 1 for z >= {first['threshold']:.10g}. The x{first['scale']:g} "
+        f"run starts with largest |logit| {_g(first['max_abs_logit'], 5)}: {int(first['saturated_at_one'])} of "
+        f"{int(first['samples'])} probabilities are exactly 1, {int(first['saturated_at_one_with_label_0'])} of "
+        f"them for label 0; cost from the probabilities {_g(first['cost_from_probabilities'])}, from the logits "
+        f"{_g(first['cost_from_logits'], 5)}. The course's cost is infinite at "
+        + (", ".join(str(int(s)) for s in infinite["step"]) if len(infinite) else "no")
+        + " recorded step(s)."
+    )
+    return findings, {"Zeros, constant and He at initialization and after training": symmetry,
+                      "Both costs along the x10 run": saturation}
+
+
 FINDINGS = {
     "depth": _depth,
     "normalization": _normalization,
@@ -236,6 +301,8 @@ FINDINGS = {
     "augmentation": _augmentation,
     "gradcheck": _gradcheck,
     "signal_propagation": _signal_propagation,
+    "trainability": _trainability,
+    "init_failures": _init_failures,
 }
 
 
