@@ -118,6 +118,57 @@ rule lecture_gradcheck:
         "../scripts/lecture_gradcheck.py"
 
 
+rule lecture_signal_propagation:
+    output:
+        **lecture_rules.tables("signal_propagation"),
+    log:
+        "logs/lectures/signal_propagation.log",
+    benchmark:
+        "benchmarks/lectures/signal_propagation.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(
+            config, "signal_propagation"
+        ),
+    script:
+        "../scripts/lecture_signal_propagation.py"
+
+
+rule lecture_trainability:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "trainability"),
+    output:
+        **lecture_rules.tables("trainability"),
+    log:
+        "logs/lectures/trainability.log",
+    benchmark:
+        "benchmarks/lectures/trainability.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "trainability"),
+    script:
+        "../scripts/lecture_trainability.py"
+
+
+rule lecture_init_failures:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "init_failures"),
+    output:
+        **lecture_rules.tables("init_failures"),
+    log:
+        "logs/lectures/init_failures.log",
+    benchmark:
+        "benchmarks/lectures/init_failures.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "init_failures"),
+    script:
+        "../scripts/lecture_init_failures.py"
+
+
 rule lecture_figures:
     input:
         unpack(lambda wildcards: lecture_rules.all_tables(config)),

@@ -14,6 +14,13 @@ and a figure (``results/lectures/figures/``):
   regularizer, against L2, dropout and early stopping on the same budget.
 * :mod:`~nnstudy.lectures.gradcheck_practice` -- gradient checking at
   initialization and after training, with deliberately broken backward passes.
+* :mod:`~nnstudy.lectures.signal_propagation` -- the mean-field theory of
+  initialization (lengths, correlations, chi_1, depth scales, the critical
+  line) beside random networks of finite width.
+* :mod:`~nnstudy.lectures.trainability` -- the trainability phase diagram:
+  test accuracy over weight variance and depth beside ``6 xi_c``.
+* :mod:`~nnstudy.lectures.init_failures` -- zeros against a constant
+  (dead units against symmetry), and the x10 initialization's infinite cost.
 
 A stage runs when its section is present under ``lectures`` in the
 configuration. :data:`STAGES` names each stage's tables; the workflow and
@@ -40,6 +47,9 @@ STAGES = {
     "learning_curves": ("learning_curves",),
     "augmentation": ("augmentation",),
     "gradcheck": ("gradcheck_practice",),
+    "signal_propagation": ("signal_theory", "signal_critical", "signal_layers"),
+    "trainability": ("trainability", "trainability_summary"),
+    "init_failures": ("init_symmetry", "init_saturation"),
 }
 
 
@@ -89,6 +99,10 @@ def check_lectures(config):
     lectures = config.get("lectures") or {}
     if "depth" in lectures:
         _dataset(config, "depth.dataset", lectures["depth"]["dataset"])
+    if "trainability" in lectures:
+        _dataset(config, "trainability.dataset", lectures["trainability"]["dataset"])
+    if "init_failures" in lectures:
+        _dataset(config, "init_failures.dataset", lectures["init_failures"]["dataset"])
     if "bias_variance" in lectures:
         for name in lectures["bias_variance"].get("bayes_error", {}):
             _dataset(config, "bias_variance.bayes_error", name)

@@ -330,6 +330,198 @@ def gradcheck_figure(tables, config):
     return fig, caption
 
 
+# ---------------------------------------------------------------------------
+# Signal propagation
+
+
+def signal_propagation_figure(tables, config):
+    """Depth scales and the critical line from the theory; q^l, c^l, chi^l measured beside it."""
+    theory, critical, layers = tables["signal_theory"], tables["signal_critical"], tables["signal_layers"]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.2))
+    activations = list(dict.fromkeys(theory["activation"]))
+    # xi_c against sigma_w^2: one line per (activation, sigma_b^2) where it is finite.
+    ax = axes[0, 0]
+    i = 0
+    for activation in activations:
+        part = theory[theory["activation"] == activation]
+        for sigma_b2, rows in part.groupby("sigma_b2"):
+            values = _positive(rows["xi_c"].replace(np.inf, np.nan))
+            if np.isfinite(values).any():
+                ax.plot(rows["sigma_w2"], values, label=f"{activation}, sigma_b2 {sigma_b2:g}", **_line(i))
+                i += 1
+    ax.set_yscale("log")
+    ax.set_xlabel("sigma_w^2")
+    ax.set_ylabel("xi_c (layers)")
+    ax.set_title("Correlation depth scale (theory)")
+    ax.legend(frameon=False, fontsize=6)
+    # chi_1 against sigma_w^2, the line chi_1 = 1 marks the critical point.
+    ax = axes[0, 1]
+    i = 0
+    for activation in activations:
+        part = theory[theory["activation"] == activation]
+        for sigma_b2, rows in part.groupby("sigma_b2"):
+            ax.plot(rows["sigma_w2"], rows["chi_1"], label=f"{activation}, sigma_b2 {sigma_b2:g}", **_line(i))
+            i += 1
+    ax.axhline(1.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("sigma_w^2")
+    ax.set_ylabel("chi_1")
+    ax.set_title("chi_1 = sigma_w^2 E[phi'(h)^2] at q*: ordered < 1 < chaotic")
+    # The critical line.
+    ax = axes[0, 2]
+    for i, (activation, rows) in enumerate(critical.groupby("activation", sort=False)):
+        ax.plot(rows["sigma_w2"], rows["sigma_b2"], label=activation, **_line(i))
+    ax.set_xlabel("sigma_w^2")
+    ax.set_ylabel("sigma_b^2")
+    ax.set_title("Critical line chi_1 = 1 (ordered to its left)")
+    ax.legend(frameon=False, fontsize=7)
+    # Theory (lines) against random networks (mean and interval over seeds).
+    settings = layers.drop_duplicates(["activation", "sigma_w2", "sigma_b2"])
+    for ax, (name, label) in zip(axes[1], (("q", "q^l (mean square pre-activation)"),
+                                           ("c", "c^l (correlation of two inputs)"),
+                                           ("chi", "chi^l (gradient norm ratio)"))):
+        for i, setting in enumerate(settings.itertuples()):
+            rows = layers[(layers["activation"] == setting.activation) & (layers["sigma_w2"] == setting.sigma_w2)
+                          & (layers["sigma_b2"] == setting.sigma_b2)]
+            style = _line(i)
+            ax.plot(rows["layer"], rows[f"{name}_theory"], color=style["color"], linewidth=1,
+                    label=f"{setting.activation} {setting.sigma_w2:g}/{setting.sigma_b2:g}")
+            ax.errorbar(rows["layer"], rows[f"{name}_mean"],
+                        yerr=[rows[f"{name}_mean"] - rows[f"{name}_low"], rows[f"{name}_high"] - rows[f"{name}_mean"]],
+                        fmt=style["marker"], color=style["color"], markersize=2.5, elinewidth=0.7, linestyle="none")
+        ax.set_xlabel("layer l")
+        ax.set_ylabel(label)
+        if name == "q":
+            ax.set_yscale("log")
+    width, seeds = int(layers["width"].iloc[0]), int(layers["seeds"].iloc[0])
+    axes[1, 0].set_title(f"Theory (lines) and width-{width} networks ({seeds} seeds)")
+    axes[1, 0].legend(frameon=False, fontsize=6, title="activation sigma_w2/sigma_b2", title_fontsize=6)
+    fig.tight_layout()
+    caption = (
+        "Signal propagation. Top: the mean-field theory by quadrature (nnstudy.meanfield): the correlation depth scale "
+        "xi_c = -1/ln chi_c (at c*; no line where the length vanishes or explodes), chi_1 at the fixed length q*, "
+        "and the critical line chi_1 = 1 (ReLU and linear: sigma_w^2 = 2 and 1 at every bias variance; tanh: "
+        "1 without bias, rising with it). Bottom: layer by layer, the theory's length, correlation and gradient "
+        f"ratio (lines) and random networks of width {width} (markers: mean over {seeds} seeds with its 95% "
+        "interval). Tables signal_theory, signal_critical and signal_layers."
+    )
+    return fig, caption
+
+
+# ---------------------------------------------------------------------------
+# Trainability
+
+
+def _edges(values, log=False):
+    """Cell edges around sorted ``values``: midpoints inside, half a step beyond the ends."""
+    v = np.log(values) if log else np.asarray(values, dtype=float)
+    if len(v) == 1:
+        inner, first, last = np.array([]), v[0] - 0.5, v[0] + 0.5
+    else:
+        inner = (v[1:] + v[:-1]) / 2
+        first, last = v[0] - (v[1] - v[0]) / 2, v[-1] + (v[-1] - v[-2]) / 2
+    edges = np.concatenate([[first], inner, [last]])
+    return np.exp(edges) if log else edges
+
+
+def trainability_figure(tables, config):
+    """Mean test accuracy over (sigma_w^2, depth) per activation and keep probability, with 6 xi_c."""
+    table = tables["trainability_summary"]
+    activations = list(dict.fromkeys(table["activation"]))
+    keeps = sorted(table["keep_prob"].unique(), reverse=True)
+    fig, axes = plt.subplots(len(activations), len(keeps), figsize=(4.2 * len(keeps), 3.2 * len(activations)),
+                             squeeze=False)
+    chance = float(table["chance"].iloc[0])
+    for row, activation in enumerate(activations):
+        for column, keep in enumerate(keeps):
+            ax = axes[row, column]
+            ax.grid(False)
+            part = table[(table["activation"] == activation) & (table["keep_prob"] == keep)]
+            sigmas = np.sort(part["sigma_w2"].unique())
+            depths = np.sort(part["depth"].unique())
+            grid = part.pivot(index="depth", columns="sigma_w2", values="mean_test_accuracy").loc[depths, sigmas]
+            image = ax.pcolormesh(_edges(sigmas), _edges(depths, log=True), grid.to_numpy(), vmin=chance, vmax=1.0,
+                                  cmap="cividis", shading="flat")
+            theory = part.drop_duplicates("sigma_w2").sort_values("sigma_w2")
+            reach = _positive(theory["trainable_depth"].replace(np.inf, np.nan))
+            ax.plot(theory["sigma_w2"], reach, color="white", linewidth=1.5, marker="o", markersize=3,
+                    label="6 xi_c (theory)")
+            ax.set_yscale("log", base=2)
+            ax.set_ylim(_edges(depths, log=True)[[0, -1]])
+            ax.set_yticks(depths, [str(d) for d in depths])
+            ax.set_xlabel("sigma_w^2")
+            ax.set_ylabel("depth L")
+            dropout = "no dropout" if keep == 1 else f"dropout, keep {keep:g}"
+            ax.set_title(f"{activation}, {dropout}", fontsize=8)
+            ax.legend(frameon=False, fontsize=6, loc="upper right", labelcolor="white")
+            plt.colorbar(image, ax=ax, fraction=0.05, label="test accuracy")
+    fig.tight_layout()
+    first = table.iloc[0]
+    trained = tables["trainability"]
+    caption = (
+        f"Trainability phase diagram: mean test accuracy over seeds after {int(trained['epochs'].iloc[0])} epochs "
+        f"of mini-batch gradient descent (rate {trained['learning_rate'].iloc[0]:g}, width "
+        f"{int(trained['width'].iloc[0])}, biases of variance {first['sigma_b2']:g}); a diverged run counts as "
+        f"chance ({chance:g}). The white line is six correlation depth scales of the mean-field theory at the "
+        "same setting (with the dropout keep probability): networks deeper than it should not train; it "
+        "leaves the panel near the critical line, where xi_c diverges, and has no point where the length "
+        "explodes. Tables trainability and trainability_summary."
+    )
+    return fig, caption
+
+
+# ---------------------------------------------------------------------------
+# Initialization failures
+
+
+def init_failures_figure(tables, config):
+    """Zeros against a constant against He; the course's cost and ours along the x10 run."""
+    symmetry, saturation = tables["init_symmetry"], tables["init_saturation"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    ax = axes[0]
+    labels = [f"{r.activation}, {r.initializer}" for r in symmetry.itertuples()]
+    y = np.arange(len(symmetry))
+    ax.barh(y - 0.2, symmetry["zero_weight_gradients_at_init"], height=0.4, color=COLOURS[0],
+            label="weight gradients exactly 0 at init")
+    ax.barh(y + 0.2, symmetry["train_accuracy"], height=0.4, color=COLOURS[1], label="train accuracy after training")
+    for yi, r in zip(y, symmetry.itertuples()):
+        ax.text(1.02, yi, f"distinct units {r.distinct_units} of {r.hidden_units}", va="center", fontsize=6)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.6)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xlabel("fraction")
+    ax.set_title("Zeros: nothing moves; a constant: every unit a copy")
+    ax.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax = axes[1]
+    ax.plot(saturation["step"], saturation["cost_from_logits"], label="from the logits (ours)", **_line(0))
+    finite = np.isfinite(saturation["cost_from_probabilities"])
+    ax.plot(saturation["step"][finite], saturation["cost_from_probabilities"][finite],
+            label="from the probabilities (course)", linestyle="--", **_line(1))
+    top = float(np.nanmax(saturation["cost_from_logits"])) * 3
+    for step in saturation["step"][~finite]:
+        ax.annotate("course: inf", (step, top), textcoords="offset points", xytext=(4, -10), fontsize=7,
+                    color=COLOURS[1])
+        ax.plot([step], [top], marker="^", color=COLOURS[1])
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient-descent step")
+    ax.set_ylabel("training cost")
+    first = saturation.iloc[0]
+    ax.set_title(f"x{first['scale']:g} weights: largest |logit| {first['max_abs_logit']:.4g} at step 0; "
+                 f"p rounds to 1 beyond {first['threshold']:.4g}", fontsize=7)
+    ax.legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    caption = (
+        "Initialization failures. Left: with all-zero weights every hidden activation and every weight gradient "
+        "is exactly zero, so the weights never move; with a constant every hidden unit of a layer stays a copy "
+        "of the others (distinct units per hidden layer after training); He weights are the control. Right: "
+        "the course's x10 run on its circles: its cost from the probabilities is infinite (triangle) while some "
+        "sample of label 0 has a logit beyond the float64 saturation point of the sigmoid; the same cost from "
+        "the logits is finite throughout and equal once no probability rounds to 0 or 1. Tables init_symmetry "
+        "and init_saturation."
+    )
+    return fig, caption
+
+
 TITLES = {
     "depth": "Depth: vanishing and exploding signals",
     "normalization": "Input normalization",
@@ -337,6 +529,9 @@ TITLES = {
     "learning_curves": "Learning curves",
     "augmentation": "Data augmentation as a regularizer",
     "gradcheck": "Gradient checking in practice",
+    "signal_propagation": "Signal propagation: the mean-field theory of initialization",
+    "trainability": "The trainability phase diagram",
+    "init_failures": "Why zeros, constants and x10 weights fail",
 }
 
 FIGURES = {
@@ -346,6 +541,9 @@ FIGURES = {
     "learning_curves": learning_curves_figure,
     "augmentation": augmentation_figure,
     "gradcheck": gradcheck_figure,
+    "signal_propagation": signal_propagation_figure,
+    "trainability": trainability_figure,
+    "init_failures": init_failures_figure,
 }
 
 
@@ -370,6 +568,10 @@ RUN_COUNTS = {
     "learning_curves": lambda t: len(t["learning_curves"]),
     "augmentation": lambda t: len(t["augmentation"]),
     "gradcheck": lambda t: _networks(t["gradcheck_practice"], ("dataset", "bug", "moment")),
+    "signal_propagation": lambda t: int(
+        t["signal_layers"].drop_duplicates(["activation", "sigma_w2", "sigma_b2"])["seeds"].sum()),
+    "trainability": lambda t: len(t["trainability"]),
+    "init_failures": lambda t: len(t["init_symmetry"]) + 1,
 }
 
 def draw(stage, inputs, outputs, config):

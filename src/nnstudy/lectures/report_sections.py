@@ -52,6 +52,28 @@ CLAIMS = {
         "initialization and again after some training, since a backward pass can be right only while "
         "the weights are close to zero."
     ),
+    "signal_propagation": (
+        "Why the right scale is the right scale: in a wide random network a signal's length settles at a fixed "
+        "point and two signals' correlation either converges to 1 (ordered phase, chi_1 < 1: gradients vanish "
+        "with depth) or to a value below 1 (chaotic phase, chi_1 > 1: they explode). Information survives about "
+        "xi_c = -1/ln chi_c layers, which diverges on the critical line chi_1 = 1: sigma_w^2 = 2 for ReLU (He), "
+        "1 for linear units and for tanh without bias (Xavier), higher for tanh with bias "
+        "(Poole et al. 2016; Schoenholz et al. 2017)."
+    ),
+    "trainability": (
+        "A deep network trains only when its depth is below about six correlation depth scales 6 xi_c: the "
+        "trainable region in the plane of weight variance and depth is a ridge centred on the critical line, "
+        "and dropout, which keeps correlations from reaching 1, caps the depth even there "
+        "(Schoenholz et al. 2017)."
+    ),
+    "init_failures": (
+        "All-zero weights and a constant initialization fail for different reasons: with zeros every hidden "
+        "activation is exactly 0 under ReLU or tanh, so every weight gradient is 0 and only the output bias can "
+        "learn; with a constant the units of a layer are symmetric and stay copies of one another. The x10 "
+        "initialization's infinite cost is a floating-point artifact: beyond |z| of about 37 the sigmoid rounds "
+        "to exactly 1 in float64, and the cost computed from probabilities takes log(0); computed from the "
+        "logits it is finite."
+    ),
 }
 
 
@@ -187,6 +209,90 @@ def _gradcheck(tables, config):
     return findings, {"Overall relative difference per backward pass": shown}
 
 
+def _signal_propagation(tables, config):
+    theory, critical, layers = tables["signal_theory"], tables["signal_critical"], tables["signal_layers"]
+    findings = []
+    for activation, rows in critical.groupby("activation", sort=False):
+        pieces = [f"{_g(r.sigma_w2, 4)} at sigma_b^2 = {_g(r.sigma_b2)}" for r in rows.itertuples()]
+        findings.append(f"{activation}: chi_1 = 1 at sigma_w^2 = " + ", ".join(pieces) + ".")
+    coverage = []
+    for name in ("q", "c", "chi"):
+        valid = layers[layers[f"{name}_theory"].notna()]
+        inside = (valid[f"{name}_theory"] >= valid[f"{name}_low"]) & (valid[f"{name}_theory"] <= valid[f"{name}_high"])
+        relative = ((valid[f"{name}_mean"] - valid[f"{name}_theory"]).abs() / valid[f"{name}_theory"].abs()).median()
+        coverage.append(f"{name} {inside.mean():.0%} (median relative gap {_g(relative, 2)})")
+    findings.append(
+        f"Random networks of width {int(layers['width'].iloc[0])} ({int(layers['seeds'].iloc[0])} seeds): the "
+        "theory lies inside the 95% interval of the measured mean for " + ", ".join(coverage)
+        + " of the layers."
+    )
+    finite = theory[np.isfinite(theory["xi_c"])]
+    if len(finite):
+        top = finite.loc[finite["xi_c"].idxmax()]
+        findings.append(
+            f"Largest finite xi_c on the grid: {_g(top['xi_c'])} layers ({top['activation']}, sigma_w^2 = "
+            f"{_g(top['sigma_w2'])}, sigma_b^2 = {_g(top['sigma_b2'])}, chi_1 = {_g(top['chi_1'], 4)})."
+        )
+    shown = {
+        "The theory over the grid": theory[["activation", "sigma_w2", "sigma_b2", "fixed_point", "q_star", "chi_1",
+                                             "c_star", "chi_c", "xi_c", "phase"]],
+        "The critical line chi_1 = 1": critical,
+        "Theory and measurement per layer": layers,
+    }
+    return findings, shown
+
+
+def _trainability(tables, config):
+    table = tables["trainability_summary"]
+    findings = []
+    for (activation, keep), part in table.groupby(["activation", "keep_prob"], sort=False):
+        deepest = part[part["depth"] == part["depth"].max()]
+        best = deepest.loc[deepest["mean_test_accuracy"].idxmax()]
+        beyond = part["depth"] > part["trainable_depth"]
+        within = part["depth"] <= part["trainable_depth"]
+        dropout = "no dropout" if keep == 1 else f"keep {keep:g}"
+        findings.append(
+            f"{activation}, {dropout}: at depth {int(best['depth'])} the best weight variance is "
+            f"{_g(best['sigma_w2'])} (test accuracy {best['mean_test_accuracy']:.2f}); mean accuracy "
+            f"{_g(part.loc[within, 'mean_test_accuracy'].mean(), 2)} within 6 xi_c ({int(within.sum())} cells) "
+            f"and {_g(part.loc[beyond, 'mean_test_accuracy'].mean(), 2)} beyond it ({int(beyond.sum())} cells); "
+            f"{int(part['diverged'].sum())} diverged runs."
+        )
+    pivot = table.pivot_table(index=["activation", "keep_prob", "depth"], columns="sigma_w2",
+                              values="mean_test_accuracy", sort=False).reset_index()
+    pivot.columns = [c if isinstance(c, str) else f"sigma_w2 {c:g}" for c in pivot.columns]
+    depth_scales = table.drop_duplicates(["activation", "keep_prob", "sigma_w2"])[
+        ["activation", "keep_prob", "sigma_w2", "chi_1", "xi_c", "trainable_depth"]]
+    return findings, {"Mean test accuracy (rows: depth; columns: sigma_w^2)": pivot,
+                      "The theory's depth scales": depth_scales}
+
+
+def _init_failures(tables, config):
+    symmetry, saturation = tables["init_symmetry"], tables["init_saturation"]
+    findings = []
+    for r in symmetry.itertuples():
+        findings.append(
+            f"{r.activation}, {r.initializer}: {r.zero_activations_at_init:.0%} of hidden activations and "
+            f"{r.zero_weight_gradients_at_init:.0%} of weight gradients exactly 0 at initialization; largest "
+            f"weight change {_g(r.weight_change)}, output bias change {_g(r.output_bias_change)}; distinct units "
+            f"{r.distinct_units} of {r.hidden_units} (largest difference between units {_g(r.unit_spread, 2)}); "
+            f"train accuracy {r.train_accuracy:.3f}."
+        )
+    first = saturation.iloc[0]
+    infinite = saturation[~np.isfinite(saturation["cost_from_probabilities"])]
+    findings.append(
+        f"float64 sigmoid: 1 / (1 + exp(-z)) == 1 for z >= {first['threshold']:.10g}. The x{first['scale']:g} "
+        f"run starts with largest |logit| {_g(first['max_abs_logit'], 5)}: {int(first['saturated_at_one'])} of "
+        f"{int(first['samples'])} probabilities are exactly 1, {int(first['saturated_at_one_with_label_0'])} of "
+        f"them for label 0; cost from the probabilities {_g(first['cost_from_probabilities'])}, from the logits "
+        f"{_g(first['cost_from_logits'], 5)}. The course's cost is infinite at "
+        + (", ".join(str(int(s)) for s in infinite["step"]) if len(infinite) else "no")
+        + " recorded step(s)."
+    )
+    return findings, {"Zeros, constant and He at initialization and after training": symmetry,
+                      "Both costs along the x10 run": saturation}
+
+
 FINDINGS = {
     "depth": _depth,
     "normalization": _normalization,
@@ -194,6 +300,9 @@ FINDINGS = {
     "learning_curves": _learning_curves,
     "augmentation": _augmentation,
     "gradcheck": _gradcheck,
+    "signal_propagation": _signal_propagation,
+    "trainability": _trainability,
+    "init_failures": _init_failures,
 }
 
 
