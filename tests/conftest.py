@@ -92,13 +92,15 @@ def smoke_study(tmp_path_factory):
 def result_bytes(workdir, skip=("timings", "report")):
     """{relative path: bytes} of every result file except wall-time records.
 
-    The report page states its date and commit, and a few report tables (and
-    their figures) are built from wall times: those are left out.
+    The report page and the RO-Crate metadata state their date and commit,
+    and a few report tables (and their figures) are built from wall times:
+    those are left out.
     """
+    from nnstudy.provenance import METADATA
     from nnstudy.report import TIMING_OUTPUTS
 
     root = workdir / "results"
-    timed = ("timings", *TIMING_OUTPUTS) if skip else ()
+    timed = ("timings", *TIMING_OUTPUTS, METADATA) if skip else ()
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
