@@ -23,9 +23,11 @@ include: "workflow/rules/replication.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/vectorization.smk"
 include: "workflow/rules/lectures.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
     default_target: True
     input:
         final_outputs(),
+        "results/ro-crate-metadata.json",

@@ -27,6 +27,8 @@ from nnstudy.datasets import (
 from nnstudy.errors import ConfigError, DataError
 from nnstudy.io import read_dataset, write_dataset
 
+from conftest import course_data_required
+
 # (n_features, n_classes, pool size) of each generator with its defaults.
 EXPECTED = {
     "circles": (2, 2, 400),
@@ -45,7 +47,7 @@ def course_data_dir():
     folder = Path(env) if env else Path(__file__).parents[1] / ".." / "shared" / "datasets"
     needed = ["data.mat", datasets.CAT_TRAIN_FILE, datasets.CAT_TEST_FILE]
     if not all((folder / name).is_file() for name in needed):
-        if os.environ.get("CI") == "true":
+        if course_data_required():
             pytest.fail(f"course data files not found in {folder}")
         pytest.skip("course data files not found: set NNSTUDY_DATA_DIR")
     return folder

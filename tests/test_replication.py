@@ -16,7 +16,7 @@ import pytest
 from nnstudy import network, replication
 from nnstudy.errors import ConfigError
 
-from conftest import course_data_dir
+from conftest import course_data_dir, course_data_required
 
 SKIP_REASON = "course data files not found: set NNSTUDY_DATA_DIR"
 
@@ -26,7 +26,7 @@ def data_dir_with(files):
     folder = course_data_dir()
     missing = [name for name in files if not (folder / name).is_file()]
     if missing:
-        if os.environ.get("CI") == "true":
+        if course_data_required():
             pytest.fail(f"course data files {missing} not found in {folder} (required in CI)")
         pytest.skip(SKIP_REASON)
     return folder

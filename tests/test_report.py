@@ -409,5 +409,6 @@ def test_native_snakemake_report_has_figures_and_tables_with_captions(smoke_repo
     assert any(n.endswith("boundaries-circles.png") for n in names)
     assert any(n.endswith("recommendations.csv") for n in names)
     assert any(n.endswith("/index.html") and "/raw/" in n for n in names)
+    assert any(n.endswith("ro-crate-metadata.json") for n in names)
     for words in ("Decision boundaries on", "Report tables", "One row per trained network"):
         assert words in text, words

@@ -78,7 +78,7 @@ def slurm_cluster():
         pytest.skip("bringing up SLURM needs a Debian system with apt-get and dpkg")
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
         _cannot_run(
-            "snakemake-executor-plugin-slurm is not installed (pip install -e '.[workflow]')"
+            "snakemake-executor-plugin-slurm is not installed (pip install -e '.[workflow,slurm]')"
         )
     was_running = _daemon_running("slurmctld")
     started = time.monotonic()

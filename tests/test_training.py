@@ -1,5 +1,6 @@
 """The training loop: S models together must behave exactly like S models alone."""
 
+import logging
 import math
 import warnings
 
@@ -448,3 +449,37 @@ def test_mini_batch_training_decays_weights_at_the_full_batch_rate():
         steps = result.steps_per_epoch
         expected = params["W1"] * (1 - lr * lambd / m) ** steps
         np.testing.assert_allclose(result.params["W1"], expected, rtol=1e-12)
+
+
+def test_progress_is_logged_at_records_without_changing_the_results(caplog, monkeypatch):
+    config = training.TrainConfig(epochs=150, eval_every=4)
+    order = list(range(len(MODELS["seed"])))
+    with caplog.at_level(logging.WARNING, logger="nnstudy.training"):
+        quiet = train_models(order, config)
+    assert caplog.records == []
+    # Two models per chunk: three chunks, each logging on its own.
+    monkeypatch.setattr(fused, "chunk_size", lambda arch, width, n: 2)
+    with caplog.at_level(logging.INFO, logger="nnstudy.training"):
+        logged = train_models(order, config)
+    for s in order:
+        assert_same_model(logged, s, training.TrainResult(
+            **{**quiet.__dict__, "params": pick(quiet.params, s),
+               "history": {k: v if k == "step" else v[s : s + 1] for k, v in quiet.history.items()},
+               "status": quiet.status[s : s + 1], "stop_step": quiet.stop_step[s : s + 1],
+               "best_step": quiet.best_step[s : s + 1]}
+        ))
+    messages = [r.getMessage() for r in caplog.records]
+    for chunk, models in enumerate(["1-2", "3-4", "5-6"], 1):
+        lines = [m for m in messages if m.startswith(f"models {models} of 6 (chunk {chunk} of 3): step ")]
+        assert 2 <= len(lines) <= training.PROGRESS_LINES, messages
+        steps = [int(m.split("step ")[1].split(" of ")[0]) for m in lines]
+        assert steps == sorted(steps) and steps[0] > 0
+        assert "median accuracy 0." in lines[-1]
+    total = quiet.history["step"][-1]
+    assert any(f"step {total} of {total} (100%)" in m for m in messages)
+
+
+def test_progress_records_spread_over_the_run_and_end_at_the_last():
+    assert training._progress_records(101) == set(range(10, 101, 10))
+    assert training._progress_records(4) == {1, 2, 3}
+    assert training._progress_records(1) == set()

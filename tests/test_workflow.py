@@ -121,4 +121,12 @@ def test_changing_one_hyperparameter_reruns_only_the_jobs_it_affects(smoke_study
     assert counts.pop("gradcheck") == len(config["datasets"])  # only the L2 variant
     # Stages that train with L2 or read runs.csv follow; nothing else does.
     downstream = {"lecture_bias_variance", "lecture_augmentation", "lecture_figures"}
-    assert set(counts) <= {"aggregate", "report", "all"} | downstream
+    assert set(counts) <= {"aggregate", "report", "provenance", "all"} | downstream
+
+
+def test_training_logs_name_their_cell_and_say_how_far_it_is(smoke_study):
+    workdir, _ = smoke_study
+    lines = (workdir / "logs" / "train" / "circles" / "adam" / "l2.log").read_text().splitlines()
+    progress = [line for line in lines if " train circles/adam/l2 models " in line]
+    assert progress, lines
+    assert "(100%)" in progress[-1]

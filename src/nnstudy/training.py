@@ -15,6 +15,7 @@ the optimizer as written, and is the reference; the fused engine
 same numbers, several times faster. :data:`ENGINE` chooses between them.
 """
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,12 @@ from nnstudy.schedules import check_schedule, learning_rate_at
 ENGINE = "auto"
 
 _REFERENCE_PASSES = (network.forward, network.backward)
+
+# Progress lines per chunk of models, logged only at history records (where
+# the loop stops anyway), so that logging never touches the training steps.
+PROGRESS_LINES = 10
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("ok", "diverged", "stopped_early")
 HISTORY_KEYS = ("cost", "train_accuracy", "dev_cost", "dev_accuracy", "grad_norm", "weight_norm")
@@ -321,7 +328,7 @@ def train(
 
     start = time.perf_counter()
     steps = 0
-    for index in chunks:
+    for number, index in enumerate(chunks, 1):
         part = {
             "params": {k: np.asarray(v, dtype=float)[index] for k, v in params.items()},
             "learning_rate": learning_rate[index],
@@ -330,7 +337,8 @@ def train(
             "patience": patience[index],
             "sampler": sampler if len(chunks) == 1 else sampler.subset(index),
         }
-        outcome = _train_chunk(engine_class, optimizer, schedule, **part)
+        label = f"models {index[0] + 1}-{index[-1] + 1} of {n_models} (chunk {number} of {len(chunks)})"
+        outcome = _train_chunk(engine_class, optimizer, schedule, label=label, **part)
         for k in final:
             final[k][index] = outcome["params"][k]
         for k in HISTORY_KEYS:
@@ -354,9 +362,31 @@ def train(
     )
 
 
+def _progress_records(n_records):
+    """Indexes of the records after which a chunk logs its progress (the last one included)."""
+    last = n_records - 1
+    return {math.ceil(k * last / PROGRESS_LINES) for k in range(1, PROGRESS_LINES + 1)} - {0}
+
+
+def _log_progress(label, step, total_steps, started, history, r, status):
+    """One line: how far the chunk is, how its models do, how many left the race."""
+    accuracy = history["dev_accuracy"][:, r]
+    if np.isnan(accuracy).all():
+        accuracy = history["train_accuracy"][:, r]
+    finite = accuracy[np.isfinite(accuracy)]
+    median = f"{np.median(finite):.3f}" if finite.size else "n/a"
+    log.info(
+        "%s: step %d of %d (%.0f%%) after %.1f s; median accuracy %s; %d diverged, %d stopped early",
+        label, step, total_steps, 100.0 * step / max(total_steps, 1), time.perf_counter() - started,
+        median, np.sum(status == "diverged"), np.sum(status == "stopped_early"),
+    )
+
+
 def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, lambd, keep_prob,
-                 patience, sampler):
+                 patience, sampler, label="models"):
     """Train some models of a batch (all of them, or one chunk) from start to end.
+
+    ``label`` names the chunk in the progress lines logged to ``nnstudy.training``.
 
     Returns a dict with their final params, history (without "step"),
     status, stop_step and the number of steps taken.
@@ -435,6 +465,9 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
         status[stopping] = "stopped_early"
         stop_step[stopping] = step
 
+    started = time.perf_counter()
+    total_steps = record_steps[-1]
+    progress = _progress_records(n_records) if log.isEnabledFor(logging.INFO) else set()
     step, r = 0, 0
     # Diverging models overflow by design; their status reports it instead.
     with np.errstate(all="ignore"):
@@ -442,6 +475,8 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
         r += 1
         for epoch in range(config.epochs):
             if not all_active[0] and not active.any():
+                if progress:
+                    _log_progress(label, step, total_steps, started, history, r - 1, status)
                 break
             rate = learning_rate_at(
                 config.schedule, lr0, epoch, config.decay_rate, config.decay_interval
@@ -464,6 +499,8 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
                 step += 1
                 if r < n_records and step == record_steps[r]:
                     record(r, step)
+                    if r in progress:
+                        _log_progress(label, step, total_steps, started, history, r, status)
                     r += 1
         # Models stopped before the end keep their last values in the history,
         # exactly what recording them frozen would have given: a stopped

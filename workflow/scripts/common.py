@@ -5,12 +5,18 @@ import sys
 
 
 def start_log(snakemake):
-    """Log to ``snakemake.log[0]``; uncaught errors are logged there too."""
+    """Log to ``snakemake.log[0]``; uncaught errors are logged there too.
+
+    Every line names the rule and its wildcards (``train circles/adam/l2``),
+    so lines read on their own, or gathered from many logs, say which job
+    wrote them.
+    """
+    job = " ".join([snakemake.rule, "/".join(map(str, snakemake.wildcards))]).strip()
     logging.basicConfig(
         filename=snakemake.log[0],
         filemode="w",
         level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
+        format=f"%(asctime)s %(levelname)s {job.replace('%', '%%')} %(message)s",
     )
     logging.captureWarnings(True)
     log = logging.getLogger(snakemake.rule)
