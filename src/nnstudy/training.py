@@ -70,7 +70,13 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainData:
-    """Training inputs (n_0, m), targets (n_L, m) and labels (m,); optional dev split."""
+    """Training inputs, targets and labels, and an optional dev split.
+
+    Shared by every model: X (n_0, m), Y (n_L, m), y (m,). Or one set per
+    model, when each model trains on its own split: X (S, n_0, m), Y
+    (S, n_L, m), y (S, m), the same sizes for every model. The dev arrays
+    follow the training arrays' layout.
+    """
 
     X: np.ndarray
     Y: np.ndarray
@@ -78,6 +84,18 @@ class TrainData:
     X_dev: np.ndarray | None = None
     Y_dev: np.ndarray | None = None
     y_dev: np.ndarray | None = None
+
+    @property
+    def per_model(self):
+        """Whether every model has its own samples (a leading model axis)."""
+        return self.X.ndim == 3
+
+    def subset(self, index):
+        """The data of models ``index``: itself when shared, their rows when per model."""
+        if not self.per_model:
+            return self
+        return TrainData(*(None if a is None else a[index] for a in (
+            self.X, self.Y, self.y, self.X_dev, self.Y_dev, self.y_dev)))
 
 
 @dataclass
@@ -112,9 +130,10 @@ class CounterSampler:
     of its models), which the fused engine uses when they exist.
     """
 
-    def __init__(self, seeds):
+    def __init__(self, seeds, dropout_seeds=None):
+        """seeds : (S,) ints; dropout_seeds : (S,) ints for the dropout stream, default ``seeds``."""
         self.shuffle_keys = rng.stream_keys(seeds, "shuffle")
-        self.dropout_keys = rng.stream_keys(seeds, "dropout")
+        self.dropout_keys = rng.stream_keys(seeds if dropout_seeds is None else dropout_seeds, "dropout")
 
     def subset(self, index):
         """The sampler of models ``index``: their draws are unchanged."""
@@ -190,7 +209,10 @@ class PlainEngine:
         m = order.shape[-1]
         for start in range(0, m, batch_size):
             idx = order[:, start : start + batch_size]
-            yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
+            if X.ndim == 2:
+                yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
+            else:
+                yield fused.gather_samples(X, idx).swapaxes(-1, -2), fused.gather_samples(Y, idx).swapaxes(-1, -2)
 
     def gradients(self, X, Y, uniforms=None):
         """Forward and backward on one batch; returns (S,) finite-logits flags."""
@@ -265,7 +287,7 @@ def train(
 
     params : initial parameters, {"W1": (S, n_1, n_0), ...} (not modified).
     optimizer : a GradientTransformation from :mod:`nnstudy.optimizers`.
-    data : TrainData, shared by all models.
+    data : TrainData, shared by all models or one set per model.
     learning_rate, lambd, keep_prob : scalars or (S,) arrays.
     patience : scalar or (S,) ints; > 0 enables early stopping on the dev
         cost after that many records without improvement (needs a dev split),
@@ -291,6 +313,8 @@ def train(
         if seeds is None or len(seeds) != n_models:
             raise invalid("seeds", seeds, f"{n_models} seeds, one per model")
         sampler = CounterSampler(seeds)
+    if data.per_model and data.X.shape[0] != n_models:
+        raise invalid("data.X.shape", data.X.shape, f"({n_models}, n_0, m): one set per model")
 
     m = data.X.shape[-1]
     full_batch = config.batch_size is None or config.batch_size >= m
@@ -323,6 +347,7 @@ def train(
     steps = 0
     for index in chunks:
         part = {
+            "data": schedule.data if len(chunks) == 1 else schedule.data.subset(index),
             "params": {k: np.asarray(v, dtype=float)[index] for k, v in params.items()},
             "learning_rate": learning_rate[index],
             "lambd": lambd[index],
@@ -354,14 +379,14 @@ def train(
     )
 
 
-def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, lambd, keep_prob,
-                 patience, sampler):
-    """Train some models of a batch (all of them, or one chunk) from start to end.
+def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_rate, lambd,
+                 keep_prob, patience, sampler):
+    """Train some models of a batch (all of them, or one chunk, with its data) from start to end.
 
     Returns a dict with their final params, history (without "step"),
     status, stop_step and the number of steps taken.
     """
-    data, config, arch = schedule.data, schedule.config, schedule.arch
+    config, arch = schedule.config, schedule.arch
     n_models = len(learning_rate)
     m = data.X.shape[-1]
     lr0 = learning_rate.reshape(-1, 1, 1)
