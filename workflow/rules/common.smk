@@ -40,10 +40,14 @@ DATA_KEYS = (
 
 
 def dataset_config(wildcards):
-    """The part of the configuration that shapes one dataset's file."""
+    """The part of the configuration that shapes one dataset's file.
+
+    The file holds the split of the first seed besides the pool.
+    """
     entry = config["datasets"][wildcards.dataset]
     return {
-        "datasets": {wildcards.dataset: {k: entry[k] for k in DATA_KEYS if k in entry}}
+        "datasets": {wildcards.dataset: {k: entry[k] for k in DATA_KEYS if k in entry}},
+        "seeds": config["seeds"][:1],
     }
 
 

@@ -1,0 +1,158 @@
+"""A seed replicates the whole experiment: split, initialization, batch order, dropout.
+
+Each source comes from its own stream of the seed, so switching one on or
+varying it leaves the others untouched, and a model's split depends only on
+the dataset name and the seed number.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+from nnstudy import config as config_module
+from nnstudy import datasets, study
+from nnstudy.experiment import ModelSpec
+
+from conftest import REPO
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def small_config():
+    """The smoke study, cut down to one small dataset and three seeds."""
+    config = config_module.load(REPO / "config" / "smoke.yaml", SCHEMA)
+    config = copy.deepcopy(config)
+    config["seeds"] = [0, 1, 2]
+    config["datasets"] = {
+        "moons": {"source": "moons", "params": {"n_samples": 300, "noise": 0.3}, "seed": 3, "hidden_layers": [6],
+                  "epochs": 8, "batch_size": 32, "eval_every": 4, "dev_fraction": 0.2,
+                  "test_fraction": 0.25, "standardize": True},
+    }
+    return config
+
+
+def indexed_pool(counts, test=None):
+    """A raw pool whose only feature is each sample's index, ``counts[c]`` samples of class c."""
+    y = np.repeat(np.arange(len(counts)), counts)
+    X = np.arange(y.size, dtype=float)[None, :]
+    X_test, y_test = (None, None) if test is None else test
+    return datasets.Pool(X, y, len(counts), 0.2, 0.0 if test else 0.25, False, X_test, y_test,
+                         {"dataset": "indexed"})
+
+
+# ---------------------------------------------------------------------------
+# Streams
+
+
+def test_a_seed_that_cannot_act_changes_nothing():
+    # Without dropout the dropout stream is never read: two dropout seeds train the same model.
+    config = small_config()
+    pool = study.build_pool(config, "moons")
+    seed = study.model_seed("moons", 0)
+    specs = [ModelSpec("he", seed, 0.01), ModelSpec("he", seed, 0.01, dropout_seed=seed + 1)]
+    split = study.replicate_split(pool, "moons", 0)
+    outcome = study.train_specs(config, "moons", "adam", [split, split], specs)
+    for k, v in outcome.result.params.items():
+        np.testing.assert_array_equal(v[0], v[1], err_msg=k)
+
+
+# ---------------------------------------------------------------------------
+# Splits
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_replicate_splits_are_stratified_disjoint_and_cover_the_pool(seed):
+    pool = indexed_pool([60, 30, 10])
+    s = study.replicate_split(pool, "indexed", seed)
+    index = np.concatenate([s.X_train[0], s.X_dev[0], s.X_test[0]]).astype(int)
+    np.testing.assert_array_equal(np.sort(index), np.arange(100))  # disjoint and covering
+    for X_part, y_part in [(s.X_train, s.y_train), (s.X_dev, s.y_dev), (s.X_test, s.y_test)]:
+        np.testing.assert_array_equal(y_part, pool.y[X_part[0].astype(int)])
+    # 20 dev and 25 test samples, shared 6:3:1 like the pool (largest remainder).
+    np.testing.assert_array_equal(np.bincount(s.y_dev, minlength=3), [12, 6, 2])
+    np.testing.assert_array_equal(np.bincount(s.y_test, minlength=3), [15, 8, 2])  # ties: lower class
+    assert s.metadata["replicate"] == seed
+
+
+def test_each_seed_draws_its_own_split_of_equal_sizes():
+    pool = indexed_pool([60, 30, 10])
+    splits = [study.replicate_split(pool, "indexed", s) for s in range(4)]
+    tests = [frozenset(s.X_test[0].astype(int)) for s in splits]
+    assert len(set(tests)) == 4
+    assert len({(s.X_train.shape, s.X_dev.shape, s.X_test.shape) for s in splits}) == 1
+
+
+def test_a_split_depends_only_on_the_dataset_name_and_the_seed():
+    pool = indexed_pool([50, 50])
+    alone = study.replicate_split(pool, "indexed", 3)
+    among = study.replicate_splits(pool, "indexed", [5, 3, 0, 3])
+    for s in (among[1], among[3]):
+        np.testing.assert_array_equal(s.X_train, alone.X_train)
+        np.testing.assert_array_equal(s.X_test, alone.X_test)
+    renamed = study.replicate_split(pool, "other", 3)
+    assert not np.array_equal(renamed.X_test, alone.X_test)
+
+
+def test_a_fixed_test_set_stays_fixed_across_seeds():
+    fixed = (np.array([[1000.0, 1001.0, 1002.0]]), np.array([0, 1, 1]))
+    pool = indexed_pool([20, 20], test=fixed)
+    splits = [study.replicate_split(pool, "indexed", s) for s in range(3)]
+    for s in splits:
+        np.testing.assert_array_equal(s.X_test, fixed[0])
+        assert s.y_train.size + s.y_dev.size == 40
+    assert not np.array_equal(splits[0].X_dev, splits[1].X_dev)
+
+
+def test_each_split_is_standardized_with_its_own_training_statistics():
+    config = small_config()
+    pool = study.build_pool(config, "moons")
+    for seed in (0, 1):
+        s = study.replicate_split(pool, "moons", seed)
+        np.testing.assert_allclose(s.X_train.mean(axis=1), 0.0, atol=1e-12)
+        np.testing.assert_allclose(s.X_train.std(axis=1), 1.0)
+
+
+def test_make_dataset_still_splits_with_its_own_seed():
+    # The lectures and the command line keep one split per dataset seed.
+    a = datasets.make_dataset("moons", 3, {"n_samples": 80})
+    pool = datasets.make_pool("moons", 3, {"n_samples": 80})
+    b = datasets.split_pool(pool, a.metadata["split_seed"])
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert a.metadata == b.metadata
+
+
+def test_the_cells_rows_of_a_seed_do_not_depend_on_the_other_seeds():
+    config = small_config()
+    pool = study.build_pool(config, "moons")
+    config["initializers"] = {"he": {}}
+    _, rows = study.train_cell(config, "moons", "adam", "dropout", pool, 0.01)
+    config["seeds"] = [2]
+    _, alone = study.train_cell(config, "moons", "adam", "dropout", pool, 0.01)
+    assert alone == [rows[2]]
+    assert len({r["test_accuracy"] for r in rows}) > 1
+
+
+@pytest.mark.parametrize("fixed_test", [False, True])
+def test_pool_round_trip_beside_the_first_split(tmp_path, fixed_test):
+    from nnstudy import io
+    from nnstudy.errors import DataError
+
+    test = (np.array([[1000.0, 1001.0]]), np.array([0, 1])) if fixed_test else None
+    pool = indexed_pool([20, 20], test=test)
+    first = study.replicate_split(pool, "indexed", 0)
+    io.write_dataset(tmp_path / "d.h5", first, pool=pool)
+    back = io.read_pool(tmp_path / "d.h5")
+    for name in ("X", "y", "X_test", "y_test"):
+        a, b = getattr(pool, name), getattr(back, name)
+        assert (a is None and b is None) or np.array_equal(a, b)
+    assert (back.n_classes, back.dev_fraction, back.test_fraction, back.standardize) == (
+        pool.n_classes, pool.dev_fraction, pool.test_fraction, pool.standardize)
+    assert back.metadata == pool.metadata
+    np.testing.assert_array_equal(study.replicate_split(back, "indexed", 2).X_dev,
+                                  study.replicate_split(pool, "indexed", 2).X_dev)
+    # The file still reads as the first seed's split.
+    np.testing.assert_array_equal(io.read_dataset(tmp_path / "d.h5").X_train, first.X_train)
+    io.write_dataset(tmp_path / "one.h5", first)
+    with pytest.raises(DataError, match="no 'pool'"):
+        io.read_pool(tmp_path / "one.h5")
