@@ -1,17 +1,19 @@
 """A seed replicates the whole experiment: split, initialization, batch order, dropout.
 
 Each source comes from its own stream of the seed, so switching one on or
-varying it leaves the others untouched, and a model's split depends only on
-the dataset name and the seed number.
+varying it leaves the others untouched, a model's split depends only on the
+dataset name and the seed number, and the variance decomposition finds
+exactly zero for a source that cannot act.
 """
 
 import copy
+import math
 
 import numpy as np
 import pytest
 
 from nnstudy import config as config_module
-from nnstudy import datasets, study
+from nnstudy import datasets, study, variance
 from nnstudy.experiment import ModelSpec
 
 from conftest import REPO
@@ -19,7 +21,7 @@ from conftest import REPO
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
 
-def small_config():
+def small_config(**decomposition):
     """The smoke study, cut down to one small dataset and three seeds."""
     config = config_module.load(REPO / "config" / "smoke.yaml", SCHEMA)
     config = copy.deepcopy(config)
@@ -29,6 +31,8 @@ def small_config():
                   "epochs": 8, "batch_size": 32, "eval_every": 4, "dev_fraction": 0.2,
                   "test_fraction": 0.25, "standardize": True},
     }
+    config["variance_decomposition"] = {"initializer": "he", "regularizer": "dropout",
+                                        "optimizer": "adam", **decomposition}
     return config
 
 
@@ -43,6 +47,19 @@ def indexed_pool(counts, test=None):
 
 # ---------------------------------------------------------------------------
 # Streams
+
+
+def test_switching_dropout_on_changes_neither_initial_weights_nor_splits():
+    config = small_config()
+    pool = study.build_pool(config, "moons")
+    with_dropout = variance.decomposition_specs(config, "moons", 0.01, [0, 1])
+    config["variance_decomposition"]["regularizer"] = "none"
+    without = variance.decomposition_specs(config, "moons", 0.01, [0, 1])
+    assert with_dropout[1] == without[1]  # the same splits
+    for a, b in zip(with_dropout[0], without[0]):
+        assert a.stream_seeds() == b.stream_seeds() and a.keep_prob < 1 and b.keep_prob == 1
+    first = [study.replicate_split(pool, "moons", s).X_train for s in with_dropout[1][:2]]
+    np.testing.assert_array_equal(first[0], study.replicate_split(pool, "moons", 0).X_train)
 
 
 def test_a_seed_that_cannot_act_changes_nothing():
@@ -156,3 +173,88 @@ def test_pool_round_trip_beside_the_first_split(tmp_path, fixed_test):
     io.write_dataset(tmp_path / "one.h5", first)
     with pytest.raises(DataError, match="no 'pool'"):
         io.read_pool(tmp_path / "one.h5")
+
+
+# ---------------------------------------------------------------------------
+# Variance decomposition
+
+
+def test_variant_seeds_vary_one_source_or_all():
+    assert variance.variant_seeds("init", 4, 0) == {"split": 0, "init": 4, "shuffle": 0, "dropout": 0}
+    assert variance.variant_seeds(variance.ALL, 4, 0) == {s: 4 for s in variance.SOURCES}
+
+
+def planted_rows(spreads, seeds=8, seed=0):
+    """Decomposition rows whose test accuracy has the standard deviation ``spreads[source]``."""
+    gen = np.random.default_rng(seed)
+    rows = []
+    for source in (*variance.SOURCES, variance.ALL):
+        sd = spreads[source] if source != variance.ALL else math.sqrt(sum(v**2 for v in spreads.values()))
+        for k, noise in enumerate(gen.standard_normal(seeds)):
+            rows.append({"dataset": "d", "initializer": "he", "regularizer": "dropout", "optimizer": "adam",
+                         "source": source, "seed": k, "status": "ok", "test_accuracy": 0.8 + sd * noise})
+    return rows
+
+
+def test_decomposition_table_reports_each_sources_variance_and_share():
+    rows = planted_rows({"split": 0.04, "init": 0.02, "shuffle": 0.0, "dropout": 0.01})
+    table = {r["source"]: r for r in variance.decomposition_rows(rows)}
+    assert list(table) == [*variance.SOURCES, variance.ALL]
+    for source, row in table.items():
+        values = [r["test_accuracy"] for r in rows if r["source"] == source]
+        assert row["variance"] == pytest.approx(np.var(values, ddof=1), abs=1e-15)
+        assert row["sd"] == pytest.approx(np.std(values, ddof=1), abs=1e-15)
+        assert row["share"] == pytest.approx(row["variance"] / table["all"]["variance"])
+        assert row["seeds"] == 8 and row["diverged"] == 0
+    assert table["shuffle"]["variance"] == 0.0 and table["shuffle"]["share"] == 0.0
+    assert table["all"]["share"] == 1.0
+
+
+def test_decomposition_recovers_planted_variances_on_average():
+    spreads = {"split": 0.04, "init": 0.02, "shuffle": 0.0, "dropout": 0.01}
+    estimates = {s: [] for s in spreads}
+    for rep in range(200):
+        for row in variance.decomposition_rows(planted_rows(spreads, seed=rep)):
+            if row["source"] in estimates:
+                estimates[row["source"]].append(row["variance"])
+    for source, sd in spreads.items():
+        # The sample variance is unbiased: its mean over 200 studies is within a few standard errors.
+        assert np.mean(estimates[source]) == pytest.approx(sd**2, rel=0.15, abs=1e-12)
+
+
+def test_decomposition_counts_diverged_runs_and_leaves_them_out():
+    rows = planted_rows({"split": 0.03, "init": 0.0, "shuffle": 0.0, "dropout": 0.0}, seeds=4)
+    rows[1] = {**rows[1], "status": "diverged", "test_accuracy": math.nan}
+    table = {r["source"]: r for r in variance.decomposition_rows(rows)}
+    kept = [r["test_accuracy"] for r in rows[:4] if r["status"] == "ok"]
+    assert table["split"]["diverged"] == 1
+    assert table["split"]["variance"] == pytest.approx(np.var(kept, ddof=1))
+
+
+@pytest.mark.parametrize(
+    "regularizer, optimizer, silent",
+    [("none", "gd", {"shuffle", "dropout"}), ("dropout", "adam", set()), ("none", "adam", {"dropout"})],
+)
+def test_trained_decomposition_finds_zero_for_a_source_switched_off(regularizer, optimizer, silent):
+    config = small_config(regularizer=regularizer, optimizer=optimizer, seeds=[0, 1, 2, 3])
+    pool = study.build_pool(config, "moons")
+    runs = variance.train_decomposition(config, "moons", pool, 0.05)
+    assert len(runs) == 5 * 4
+    table = {r["source"]: r for r in variance.decomposition_rows(runs)}
+    for source in variance.SOURCES:
+        if source in silent:
+            assert table[source]["variance"] == 0.0 and table[source]["share"] == 0.0
+        else:
+            # An active source may still leave a 75-sample test accuracy unchanged; never negative.
+            assert table[source]["variance"] >= 0.0
+    assert table["split"]["variance"] > 0.0 and table["all"]["variance"] > 0.0
+    # Every set holds the first seed's model, which varies nothing: they all share it.
+    firsts = {r["test_accuracy"] for r in runs if r["seed"] == 0}
+    assert len(firsts) == 1
+
+
+def test_decomposition_config_must_name_the_studys_levels():
+    config = small_config()
+    config["variance_decomposition"]["optimizer"] = "sgd"
+    with pytest.raises(Exception, match="variance_decomposition.optimizer"):
+        config_module.validated(config, SCHEMA)

@@ -9,7 +9,7 @@ import yaml
 from conftest import REPO, snakemake, tool, write_config
 
 DEFAULT = REPO / "config" / "config.yaml"
-TABLES = ("runs", "summary", "learning_rates", "gradcheck", "curves")
+TABLES = ("runs", "summary", "learning_rates", "gradcheck", "curves", "variance_decomposition")
 
 
 def test_lint_reports_nothing():
@@ -122,3 +122,14 @@ def test_changing_one_hyperparameter_reruns_only_the_jobs_it_affects(smoke_study
     # Stages that train with L2 or read runs.csv follow; nothing else does.
     downstream = {"lecture_bias_variance", "lecture_augmentation", "lecture_figures"}
     assert set(counts) <= {"aggregate", "report", "all"} | downstream
+
+
+def test_smoke_variance_decomposition_has_every_source_per_dataset(smoke_study):
+    workdir, config = smoke_study
+    table = pd.read_csv(workdir / "results" / "tables" / "variance_decomposition.csv")
+    sources = ["split", "init", "shuffle", "dropout", "all"]
+    for dataset in config["datasets"]:
+        part = table[table["dataset"] == dataset]
+        assert part["source"].tolist() == sources
+        assert (part["seeds"] == len(config["seeds"])).all()
+    assert (table.loc[table["source"] == "all", "share"].dropna() == 1.0).all()

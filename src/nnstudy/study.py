@@ -59,6 +59,14 @@ def check_config(config):
     seeds = config["seeds"]
     if len(set(seeds)) != len(seeds):
         raise invalid("seeds", seeds, "distinct seeds")
+    decomposition = config.get("variance_decomposition")
+    if decomposition:
+        for key, section in (("initializer", "initializers"), ("regularizer", "regularizers"),
+                             ("optimizer", "optimizers")):
+            check_choice(f"variance_decomposition.{key}", decomposition[key], config[section])
+        if len(decomposition.get("seeds") or seeds) < 2:
+            raise invalid("variance_decomposition.seeds", decomposition.get("seeds") or seeds,
+                          "at least two seeds (the study's seeds when not given)")
     rates = config["learning_rates"]
     if not rates["tune"]:
         missing = [o for o in config["optimizers"] if o not in rates.get("fixed", {})]
