@@ -204,22 +204,28 @@ def test_decomposition_table_reports_each_sources_variance_and_share():
         values = [r["test_accuracy"] for r in rows if r["source"] == source]
         assert row["variance"] == pytest.approx(np.var(values, ddof=1), abs=1e-15)
         assert row["sd"] == pytest.approx(np.std(values, ddof=1), abs=1e-15)
-        assert row["share"] == pytest.approx(row["variance"] / table["all"]["variance"])
         assert row["seeds"] == 8 and row["diverged"] == 0
+    singles = sum(table[s]["variance"] for s in variance.SOURCES)
+    for source, row in table.items():
+        assert row["share"] == pytest.approx(row["variance"] / singles)
+    assert sum(table[s]["share"] for s in variance.SOURCES) == pytest.approx(1.0)
     assert table["shuffle"]["variance"] == 0.0 and table["shuffle"]["share"] == 0.0
-    assert table["all"]["share"] == 1.0
 
 
 def test_decomposition_recovers_planted_variances_on_average():
     spreads = {"split": 0.04, "init": 0.02, "shuffle": 0.0, "dropout": 0.01}
     estimates = {s: [] for s in spreads}
+    shares = {s: [] for s in spreads}
     for rep in range(200):
         for row in variance.decomposition_rows(planted_rows(spreads, seed=rep)):
             if row["source"] in estimates:
                 estimates[row["source"]].append(row["variance"])
+                shares[row["source"]].append(row["share"])
     for source, sd in spreads.items():
         # The sample variance is unbiased: its mean over 200 studies is within a few standard errors.
         assert np.mean(estimates[source]) == pytest.approx(sd**2, rel=0.15, abs=1e-12)
+    assert np.mean(shares["split"]) > np.mean(shares["init"]) > np.mean(shares["dropout"]) > 0
+    assert np.max(shares["shuffle"]) == 0.0
 
 
 def test_decomposition_counts_diverged_runs_and_leaves_them_out():

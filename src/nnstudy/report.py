@@ -1105,7 +1105,7 @@ def variance_decomposition_table(frame):
             "diverged": frame["diverged"],
             "mean test acc.": frame["mean_test_accuracy"].map(_number),
             "sd": frame["sd"].map(_number),
-            "share of all": frame["share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
+            "share": frame["share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
         }
     )
     return html_table(shown, table_id="table-variance_decomposition", sortable=False)

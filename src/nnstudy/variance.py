@@ -6,7 +6,8 @@ stream (:mod:`nnstudy.rng`). Here one combination of the grid (an
 initializer, a regularizer, an optimizer) is trained once per seed with one
 source varied and the three others held at the first seed, and once per seed
 with all four varied together. The spread of test accuracy in each set is
-the variance that source alone brings in.
+the variance that source alone brings in; the table reports it with its
+share of the four single-source variances.
 
 A source that cannot act gives exactly zero: without dropout every mask keeps
 every unit, and full-batch training has no batch order. The single-source
@@ -117,8 +118,11 @@ def decomposition_rows(runs):
     One row per (dataset, source), sources in SOURCES order then ALL: the
     number of seeds, how many diverged, the mean test accuracy, its
     across-seed standard deviation and variance (ddof 1, over finite
-    accuracies), and ``share``, the variance divided by the all-varied
-    variance of the same dataset (NaN when that is zero or undefined).
+    accuracies), and ``share``: for a single source, its variance over the
+    sum of the single-source variances of the dataset (the four shares add
+    up to 1); for ALL, the all-varied variance over that same sum (1 when
+    the sources add up, above 1 when together they spread more than apart).
+    ``share`` is NaN when the sum is zero or undefined.
     """
     groups = {}
     for row in runs:
@@ -126,7 +130,7 @@ def decomposition_rows(runs):
     table = []
     for dataset, by_source in groups.items():
         variances = {s: _variance([r["test_accuracy"] for r in rows]) for s, rows in by_source.items()}
-        total = variances.get(ALL, math.nan)
+        total = sum(variances.get(s, math.nan) for s in SOURCES)
         for source in (*SOURCES, ALL):
             rows = by_source.get(source)
             if not rows:
