@@ -264,3 +264,19 @@ def test_decomposition_config_must_name_the_studys_levels():
     config["variance_decomposition"]["optimizer"] = "sgd"
     with pytest.raises(Exception, match="variance_decomposition.optimizer"):
         config_module.validated(config, SCHEMA)
+
+
+@pytest.mark.parametrize("regularizer, optimizer, silent",
+                         [("dropout", "adam", set()), ("none", "gd", {"shuffle", "dropout"})])
+def test_each_source_varied_alone_changes_the_trained_model_exactly_when_it_can_act(
+        regularizer, optimizer, silent):
+    config = small_config(regularizer=regularizer, optimizer=optimizer)
+    pool = study.build_pool(config, "moons")
+    specs, split_seeds, labels = variance.decomposition_specs(config, "moons", 0.05, [0, 1])
+    outcome = study.train_specs(config, "moons", optimizer,
+                                study.replicate_splits(pool, "moons", split_seeds), specs)
+    W1 = outcome.result.params["W1"]
+    position = {label: i for i, label in enumerate(labels)}
+    for source in (*variance.SOURCES, variance.ALL):
+        same = np.array_equal(W1[position[(source, 0)]], W1[position[(source, 1)]])
+        assert same == (source in silent), source
