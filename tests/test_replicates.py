@@ -280,3 +280,16 @@ def test_each_source_varied_alone_changes_the_trained_model_exactly_when_it_can_
     for source in (*variance.SOURCES, variance.ALL):
         same = np.array_equal(W1[position[(source, 0)]], W1[position[(source, 1)]])
         assert same == (source in silent), source
+
+
+def test_a_cell_stores_each_seeds_split_once():
+    from nnstudy.experiment import train_data
+
+    pool = indexed_pool([30, 30])
+    splits = study.replicate_splits(pool, "indexed", [0, 1, 2, 0, 1, 2])  # two initializers x three seeds
+    data = train_data(splits)
+    assert data.X.shape[0] == 3 and data.n_models() == 6
+    np.testing.assert_array_equal(data.sets, [0, 1, 2, 0, 1, 2])
+    chunk = data.subset(np.array([4, 5]))
+    np.testing.assert_array_equal(chunk.X, np.stack([splits[1].X_train, splits[2].X_train]))
+    np.testing.assert_array_equal(chunk.y_dev, np.stack([splits[1].y_dev, splits[2].y_dev]))

@@ -77,8 +77,9 @@ def train_data(splits):
     """TrainData from a dataset's train and dev parts.
 
     splits : one :class:`~nnstudy.datasets.Splits` shared by every model, or a
-        list with one per model (parts of equal sizes): the data get a
-        leading model axis.
+        list with one per model (parts of equal sizes): each distinct Splits
+        object is stacked once along a leading set axis, and ``sets`` says
+        which one each model trains on.
     """
     if not isinstance(splits, (list, tuple)):
         has_dev = splits.X_dev.shape[-1] > 0
@@ -90,22 +91,41 @@ def train_data(splits):
             Y_dev=one_hot_targets(splits.y_dev, splits.n_classes) if has_dev else None,
             y_dev=splits.y_dev if has_dev else None,
         )
-    parts = [train_data(s) for s in splits]
+    distinct, sets = _distinct(splits)
+    parts = [train_data(s) for s in distinct]
     shapes = {(p.X.shape, None if p.X_dev is None else p.X_dev.shape) for p in parts}
     if len(shapes) != 1:
         raise ValueError(f"per-model splits must have equal sizes, got {sorted(map(str, shapes))}")
     return TrainData(*(
         None if getattr(parts[0], name) is None else np.stack([getattr(p, name) for p in parts])
         for name in ("X", "Y", "y", "X_dev", "Y_dev", "y_dev")
-    ))
+    ), sets=sets)
 
 
-def _part(splits, name):
-    """(X, y) of one part: shared (n, m), (m,) or stacked per model (S, n, m), (S, m)."""
-    if not isinstance(splits, (list, tuple)):
-        return splits.part(name)
-    X, y = zip(*(s.part(name) for s in splits))
-    return np.stack(X), np.stack(y)
+def _distinct(splits):
+    """The distinct Splits objects of a per-model list, and each model's index among them."""
+    index = {}
+    sets = np.array([index.setdefault(id(s), len(index)) for s in splits])
+    distinct = list({id(s): s for s in splits}.values())
+    return distinct, sets
+
+
+def _accuracies(params, splits, part, arch):
+    """(S,) accuracy of every model on ``part`` of its own split (NaN for an empty part).
+
+    Models sharing a Splits object are evaluated together on its shared arrays.
+    """
+    n_models = len(next(iter(params.values())))
+    per_model = splits if isinstance(splits, (list, tuple)) else [splits] * n_models
+    distinct, sets = _distinct(per_model)
+    acc = np.full(n_models, np.nan)
+    for k, split in enumerate(distinct):
+        X, y = split.part(part)
+        if X.shape[-1] == 0:
+            continue
+        models = np.flatnonzero(sets == k)
+        acc[models] = network.accuracy({n: v[models] for n, v in params.items()}, X, y, arch)
+    return acc
 
 
 def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
@@ -148,11 +168,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
     metrics = {}
     with np.errstate(all="ignore"):
         for part in ("train", "dev", "test"):
-            X, y = _part(splits, part)
-            if X.shape[-1] == 0:
-                acc = np.full(len(specs), np.nan)
-            else:
-                acc = network.accuracy(result.params, X, y, arch)
+            acc = _accuracies(result.params, splits, part, arch)
             metrics[f"{part}_accuracy"] = np.where(diverged, np.nan, acc)
     metrics["final_cost"] = result.history["cost"][:, -1]
     steps = np.where(result.stop_step >= 0, result.stop_step, result.steps)

@@ -72,10 +72,12 @@ class TrainConfig:
 class TrainData:
     """Training inputs, targets and labels, and an optional dev split.
 
-    Shared by every model: X (n_0, m), Y (n_L, m), y (m,). Or one set per
-    model, when each model trains on its own split: X (S, n_0, m), Y
-    (S, n_L, m), y (S, m), the same sizes for every model. The dev arrays
-    follow the training arrays' layout.
+    Shared by every model: X (n_0, m), Y (n_L, m), y (m,). Or several sets
+    of equal sizes, when models train on different splits: X (K, n_0, m),
+    Y (K, n_L, m), y (K, m), and ``sets`` (S,) the set of each model (None:
+    set s is model s's). The dev arrays follow the training arrays' layout.
+    Many models share a set (every initializer of a seed), so the sets are
+    stored once and a chunk of models gets its own copy only while it trains.
     """
 
     X: np.ndarray
@@ -84,17 +86,25 @@ class TrainData:
     X_dev: np.ndarray | None = None
     Y_dev: np.ndarray | None = None
     y_dev: np.ndarray | None = None
+    sets: np.ndarray | None = None
 
     @property
     def per_model(self):
-        """Whether every model has its own samples (a leading model axis)."""
+        """Whether models have their own samples (a leading set axis)."""
         return self.X.ndim == 3
 
+    def n_models(self):
+        """How many models the per-model data serve (None when shared)."""
+        if not self.per_model:
+            return None
+        return len(self.sets) if self.sets is not None else self.X.shape[0]
+
     def subset(self, index):
-        """The data of models ``index``: itself when shared, their rows when per model."""
+        """The data of models ``index``: itself when shared, one set per model otherwise."""
         if not self.per_model:
             return self
-        return TrainData(*(None if a is None else a[index] for a in (
+        rows = index if self.sets is None else np.asarray(self.sets)[index]
+        return TrainData(*(None if a is None else a[rows] for a in (
             self.X, self.Y, self.y, self.X_dev, self.Y_dev, self.y_dev)))
 
 
@@ -313,8 +323,8 @@ def train(
         if seeds is None or len(seeds) != n_models:
             raise invalid("seeds", seeds, f"{n_models} seeds, one per model")
         sampler = CounterSampler(seeds)
-    if data.per_model and data.X.shape[0] != n_models:
-        raise invalid("data.X.shape", data.X.shape, f"({n_models}, n_0, m): one set per model")
+    if data.per_model and data.n_models() != n_models:
+        raise invalid("data.sets", data.n_models(), f"{n_models}: one set per model")
 
     m = data.X.shape[-1]
     full_batch = config.batch_size is None or config.batch_size >= m
@@ -347,7 +357,7 @@ def train(
     steps = 0
     for index in chunks:
         part = {
-            "data": schedule.data if len(chunks) == 1 else schedule.data.subset(index),
+            "data": schedule.data.subset(index),
             "params": {k: np.asarray(v, dtype=float)[index] for k, v in params.items()},
             "learning_rate": learning_rate[index],
             "lambd": lambd[index],
