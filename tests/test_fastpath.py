@@ -298,3 +298,76 @@ def test_dropout_mask_draws_are_the_same_in_any_batch():
     for m_batch, m_part in zip(masks, alone):
         np.testing.assert_array_equal(m_part[0], m_batch[2])
         np.testing.assert_array_equal(m_part[1], m_batch[0])
+
+
+# ---------------------------------------------------------------------------
+# Per-model data: every model of a batch trains on its own split
+
+
+def per_model_data(n_models=6, m=40, m_dev=24):
+    """Six different XOR training and dev sets of equal sizes, stacked along the model axis."""
+    sets = [xor_data(m, 0.2, seed=10 + s) for s in range(n_models)]
+    devs = [xor_data(m_dev, 0.0, seed=40 + s) for s in range(n_models)]
+    return training.TrainData(*(np.stack([d[i] for d in sets]) for i in range(3)),
+                              *(np.stack([d[i] for d in devs]) for i in range(3)))
+
+
+@pytest.mark.parametrize("optimizer, batch_size", [("adam", 16), ("gd", None), ("momentum", 12)])
+def test_fused_engine_equals_plain_engine_on_per_model_data(optimizer, batch_size, monkeypatch):
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=15, batch_size=batch_size, eval_every=3)
+    args = (arch, OPTIMIZERS[optimizer], per_model_data(), config, monkeypatch)
+    assert_identical(run("plain", *args), run("auto", *args))
+
+
+@pytest.mark.parametrize("engine", ["plain", "auto"])
+def test_a_model_on_its_own_data_trains_the_same_in_any_batch(engine, monkeypatch):
+    monkeypatch.setattr(training, "ENGINE", engine)
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=12, batch_size=16, eval_every=3)
+    data = per_model_data()
+    inits = ["he", "xavier", "small", "he", "random", "glorot"]
+    params = initializers.initialize(arch.layer_sizes, inits, SEEDS)
+    whole = training.train(params, arch, OPTIMIZERS["adam"], data, config, seeds=SEEDS, **PER_MODEL)
+    for s in (1, 4):
+        alone = training.train(
+            {k: v[s : s + 1] for k, v in params.items()}, arch, OPTIMIZERS["adam"], data.subset([s]),
+            config, seeds=SEEDS[s : s + 1], **{k: v[s : s + 1] for k, v in PER_MODEL.items()},
+        )
+        for k in whole.params:
+            np.testing.assert_array_equal(alone.params[k][0], whole.params[k][s], err_msg=k)
+        for k in training.HISTORY_KEYS:
+            np.testing.assert_array_equal(alone.history[k][0], whole.history[k][s], err_msg=k)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_per_model_copies_of_shared_data_give_the_shared_numbers(batch_size, monkeypatch):
+    # Stacking the data along the model axis changes the layout, not one bit of any model.
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=12, batch_size=batch_size, eval_every=3)
+    shared = binary_data()
+    stacked = training.TrainData(*(np.stack([a] * len(SEEDS)) for a in (
+        shared.X, shared.Y, shared.y, shared.X_dev, shared.Y_dev, shared.y_dev)))
+    for engine in ("plain", "auto"):
+        a = run(engine, arch, OPTIMIZERS["adam"], shared, config, monkeypatch)
+        b = run(engine, arch, OPTIMIZERS["adam"], stacked, config, monkeypatch)
+        assert_identical(a, b)
+
+
+def test_chunks_split_per_model_data_with_their_models(monkeypatch):
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=10, batch_size=16, eval_every=3)
+    args = (arch, OPTIMIZERS["adam"], per_model_data(), config, monkeypatch)
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 1 << 40)
+    whole = run("auto", *args)
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 1)
+    assert_identical(whole, run("auto", *args))
+
+
+def test_a_dropout_seed_changes_only_the_masks():
+    plain = training.CounterSampler([11, 12])
+    other = training.CounterSampler([11, 12], dropout_seeds=[11, 99])
+    np.testing.assert_array_equal(plain.order(3, 50), other.order(3, 50))
+    masks, masks_other = plain.uniforms(5, [(4, 8)]), other.uniforms(5, [(4, 8)])
+    np.testing.assert_array_equal(masks[0][0], masks_other[0][0])
+    assert not np.array_equal(masks[0][1], masks_other[0][1])

@@ -90,3 +90,12 @@ def test_counter_permutations_differ_between_counters_and_models():
     p1 = rng.counter_permutations(keys, 1, 30)
     assert not np.array_equal(p0[0], p0[1])
     assert not np.array_equal(p0[0], p1[0])
+
+
+def test_named_streams_are_children_spawned_from_one_seed_sequence():
+    children = np.random.SeedSequence(1234).spawn(len(rng.STREAMS))
+    for stream, index in rng.STREAMS.items():
+        np.testing.assert_array_equal(
+            rng.seed_sequence(1234, stream).generate_state(4), children[index].generate_state(4)
+        )
+    assert len({rng.stream_seed(1234, s) for s in rng.STREAMS}) == len(rng.STREAMS)

@@ -2,6 +2,7 @@
 
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -9,7 +10,7 @@ import yaml
 from conftest import REPO, snakemake, tool, write_config
 
 DEFAULT = REPO / "config" / "config.yaml"
-TABLES = ("runs", "summary", "learning_rates", "gradcheck", "curves")
+TABLES = ("runs", "summary", "learning_rates", "gradcheck", "curves", "variance_decomposition")
 
 
 def test_lint_reports_nothing():
@@ -130,3 +131,15 @@ def test_training_logs_name_their_cell_and_say_how_far_it_is(smoke_study):
     progress = [line for line in lines if " train circles/adam/l2 models " in line]
     assert progress, lines
     assert "(100%)" in progress[-1]
+
+
+def test_smoke_variance_decomposition_has_every_source_per_dataset(smoke_study):
+    workdir, config = smoke_study
+    table = pd.read_csv(workdir / "results" / "tables" / "variance_decomposition.csv")
+    sources = ["split", "init", "shuffle", "dropout", "all"]
+    for dataset in config["datasets"]:
+        part = table[table["dataset"] == dataset]
+        assert part["source"].tolist() == sources
+        assert (part["seeds"] == len(config["seeds"])).all()
+    singles = table[table["source"] != "all"].groupby("dataset")["share"].sum(min_count=1).dropna()
+    assert np.allclose(singles, 1.0)

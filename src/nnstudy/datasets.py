@@ -513,6 +513,94 @@ def _child_seeds(seed):
     return [int(child.generate_state(1)[0]) for child in children]
 
 
+@dataclass(frozen=True, eq=False)
+class Pool:
+    """A dataset before it is split: what every replicate's split is drawn from.
+
+    ``X`` ``(n_features, m)`` (raw, not standardized) and ``y`` ``(m,)`` are
+    the samples to split; ``X_test`` ``(n_features, m_test)`` and ``y_test``
+    are a fixed test set (the course files' own), or ``None`` when the test
+    part is drawn from the pool by ``test_fraction``. ``metadata`` records
+    how the pool was made (no split seed: that belongs to a split).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    n_classes: int
+    dev_fraction: float
+    test_fraction: float
+    standardize: bool = True
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+def make_pool(name, seed, params=None, dev_fraction=0.2, test_fraction=0.2, standardize=True, path=None):
+    """Generate (or read) the samples of one dataset description, unsplit.
+
+    Arguments as for :func:`make_dataset`; ``seed`` seeds the generator's
+    data stream. Returns a :class:`Pool`.
+    """
+    check_choice("dataset", name, tuple(GENERATORS) + FILE_SOURCES)
+    seed = _check_seed(seed)
+    data_seed, _ = _child_seeds(seed)
+    metadata = {"dataset": name, "seed": seed, "data_seed": data_seed}
+    if name in GENERATORS:
+        if path is not None:
+            raise invalid("path", path, f"None for the generated dataset {name!r}")
+        resolved = generator_params(name, params)
+        X, y = GENERATORS[name](data_seed, **resolved)
+        X, y = validate_arrays(X, y, f"generator {name!r}")
+        metadata.update(params=resolved, dev_fraction=dev_fraction, test_fraction=test_fraction)
+        return Pool(X, y, int(y.max()) + 1, dev_fraction, test_fraction, bool(standardize),
+                    metadata=metadata)
+    if path is None:
+        raise invalid("path", path, f"a path for the file dataset {name!r}")
+    if params:
+        raise invalid("params", params, f"no parameters for the file dataset {name!r}")
+    path = Path(path)
+    if name == "mat":
+        data = load_mat(path)
+    else:
+        data = load_cat_h5(path / CAT_TRAIN_FILE, path / CAT_TEST_FILE)
+    metadata.update(
+        params={},
+        path=str(path),
+        class_names=data.class_names,
+        dev_fraction=dev_fraction,
+        test_fraction=None,
+    )
+    return Pool(data.X_train, data.y_train, data.n_classes, dev_fraction, 0.0, bool(standardize),
+                data.X_test, data.y_test, metadata)
+
+
+def split_pool(pool, split_seed, metadata=None):
+    """One stratified split of a :class:`Pool`, standardized if the pool says so.
+
+    ``split_seed`` alone decides which samples go to train, dev and test;
+    every split of one pool has the same part sizes and class counts.
+    Returns :class:`Splits` whose metadata is the pool's, the split seed,
+    ``metadata`` (extra entries), the class counts of every part and
+    whether the data were standardized.
+    """
+    splits = split(pool.X, pool.y, split_seed, pool.dev_fraction, pool.test_fraction)
+    if pool.X_test is not None:
+        splits = replace(splits, X_test=pool.X_test, y_test=pool.y_test)
+    splits = replace(splits, n_classes=pool.n_classes)
+    metadata = {**pool.metadata, "split_seed": int(split_seed), **(metadata or {})}
+    metadata["n_classes"] = splits.n_classes
+    metadata["n_features"] = splits.n_features
+    metadata["class_counts"] = {
+        part: np.bincount(splits.part(part)[1], minlength=splits.n_classes).tolist()
+        for part in PARTS
+    }
+    metadata["standardized"] = pool.standardize
+    splits = replace(splits, metadata=metadata)
+    if pool.standardize:
+        splits, _ = _standardize(splits)
+    return splits
+
+
 def make_dataset(
     name,
     seed,
@@ -530,57 +618,17 @@ def make_dataset(
     For generators the whole pool is split by ``dev_fraction`` and
     ``test_fraction``; for files the file's own test set is the test part,
     the training pool is split into train and dev, and ``test_fraction`` is
-    not used (recorded as ``None``).
+    not used (recorded as ``None``). ``seed`` seeds both the data and the
+    split, through two independent child seeds.
 
     Returns :class:`Splits` whose ``metadata`` records the source, the
     resolved parameters, the seeds, the fractions, the class counts of every
     part and whether the data were standardized (the statistics themselves
     are in ``splits.stats``).
     """
-    check_choice("dataset", name, tuple(GENERATORS) + FILE_SOURCES)
-    seed = _check_seed(seed)
-    data_seed, split_seed = _child_seeds(seed)
-    metadata = {"dataset": name, "seed": seed, "data_seed": data_seed, "split_seed": split_seed}
-
-    if name in GENERATORS:
-        if path is not None:
-            raise invalid("path", path, f"None for the generated dataset {name!r}")
-        resolved = generator_params(name, params)
-        X, y = GENERATORS[name](data_seed, **resolved)
-        X, y = validate_arrays(X, y, f"generator {name!r}")
-        splits = split(X, y, split_seed, dev_fraction, test_fraction)
-        metadata.update(params=resolved, dev_fraction=dev_fraction, test_fraction=test_fraction)
-    else:
-        if path is None:
-            raise invalid("path", path, f"a path for the file dataset {name!r}")
-        if params:
-            raise invalid("params", params, f"no parameters for the file dataset {name!r}")
-        path = Path(path)
-        if name == "mat":
-            data = load_mat(path)
-        else:
-            data = load_cat_h5(path / CAT_TRAIN_FILE, path / CAT_TEST_FILE)
-        pool = split(data.X_train, data.y_train, split_seed, dev_fraction, 0.0)
-        splits = replace(pool, X_test=data.X_test, y_test=data.y_test, n_classes=data.n_classes)
-        metadata.update(
-            params={},
-            path=str(path),
-            class_names=data.class_names,
-            dev_fraction=dev_fraction,
-            test_fraction=None,
-        )
-
-    metadata["n_classes"] = splits.n_classes
-    metadata["n_features"] = splits.n_features
-    metadata["class_counts"] = {
-        part: np.bincount(splits.part(part)[1], minlength=splits.n_classes).tolist()
-        for part in PARTS
-    }
-    metadata["standardized"] = bool(standardize)
-    splits = replace(splits, metadata=metadata)
-    if standardize:
-        splits, _ = _standardize(splits)
-    return splits
+    pool = make_pool(name, seed, params, dev_fraction, test_fraction, standardize, path)
+    _, split_seed = _child_seeds(pool.metadata["seed"])
+    return split_pool(pool, split_seed)
 
 
 _standardize = standardize  # make_dataset's flag of the same name hides the function

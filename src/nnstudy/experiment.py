@@ -14,12 +14,17 @@ from nnstudy import network
 from nnstudy.datasets import one_hot_targets
 from nnstudy.initializers import initialize
 from nnstudy.optimizers import make_optimizer
-from nnstudy.training import TrainConfig, TrainData, train
+from nnstudy.training import CounterSampler, TrainConfig, TrainData, train
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything that may differ between the models of one batch."""
+    """Everything that may differ between the models of one batch.
+
+    ``seed`` feeds the initial weights, and the mini-batch order and dropout
+    masks unless ``shuffle_seed`` or ``dropout_seed`` name other seeds, so
+    that one source of randomness can vary while the others stay fixed.
+    """
 
     initializer: str
     seed: int
@@ -28,6 +33,16 @@ class ModelSpec:
     lambd: float = 0.0
     keep_prob: float = 1.0
     patience: int = 0
+    shuffle_seed: int | None = None
+    dropout_seed: int | None = None
+
+    def stream_seeds(self):
+        """The seeds of the (init, shuffle, dropout) streams."""
+        return (
+            self.seed,
+            self.seed if self.shuffle_seed is None else self.shuffle_seed,
+            self.seed if self.dropout_seed is None else self.dropout_seed,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,20 +74,65 @@ def architecture_for(splits, hidden_layers, hidden_activation="relu"):
 
 
 def train_data(splits):
-    """TrainData from a dataset's train and dev parts."""
-    has_dev = splits.X_dev.shape[-1] > 0
-    return TrainData(
-        X=splits.X_train,
-        Y=one_hot_targets(splits.y_train, splits.n_classes),
-        y=splits.y_train,
-        X_dev=splits.X_dev if has_dev else None,
-        Y_dev=one_hot_targets(splits.y_dev, splits.n_classes) if has_dev else None,
-        y_dev=splits.y_dev if has_dev else None,
-    )
+    """TrainData from a dataset's train and dev parts.
+
+    splits : one :class:`~nnstudy.datasets.Splits` shared by every model, or a
+        list with one per model (parts of equal sizes): each distinct Splits
+        object is stacked once along a leading set axis, and ``sets`` says
+        which one each model trains on.
+    """
+    if not isinstance(splits, (list, tuple)):
+        has_dev = splits.X_dev.shape[-1] > 0
+        return TrainData(
+            X=splits.X_train,
+            Y=one_hot_targets(splits.y_train, splits.n_classes),
+            y=splits.y_train,
+            X_dev=splits.X_dev if has_dev else None,
+            Y_dev=one_hot_targets(splits.y_dev, splits.n_classes) if has_dev else None,
+            y_dev=splits.y_dev if has_dev else None,
+        )
+    distinct, sets = _distinct(splits)
+    parts = [train_data(s) for s in distinct]
+    shapes = {(p.X.shape, None if p.X_dev is None else p.X_dev.shape) for p in parts}
+    if len(shapes) != 1:
+        raise ValueError(f"per-model splits must have equal sizes, got {sorted(map(str, shapes))}")
+    return TrainData(*(
+        None if getattr(parts[0], name) is None else np.stack([getattr(p, name) for p in parts])
+        for name in ("X", "Y", "y", "X_dev", "Y_dev", "y_dev")
+    ), sets=sets)
+
+
+def _distinct(splits):
+    """The distinct Splits objects of a per-model list, and each model's index among them."""
+    index = {}
+    sets = np.array([index.setdefault(id(s), len(index)) for s in splits])
+    distinct = list({id(s): s for s in splits}.values())
+    return distinct, sets
+
+
+def _accuracies(params, splits, part, arch):
+    """(S,) accuracy of every model on ``part`` of its own split (NaN for an empty part).
+
+    Models sharing a Splits object are evaluated together on its shared arrays.
+    """
+    n_models = len(next(iter(params.values())))
+    per_model = splits if isinstance(splits, (list, tuple)) else [splits] * n_models
+    distinct, sets = _distinct(per_model)
+    acc = np.full(n_models, np.nan)
+    for k, split in enumerate(distinct):
+        X, y = split.part(part)
+        if X.shape[-1] == 0:
+            continue
+        models = np.flatnonzero(sets == k)
+        acc[models] = network.accuracy({n: v[models] for n, v in params.items()}, X, y, arch)
+    return acc
 
 
 def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
     """Train every model of ``specs`` together on ``splits`` and evaluate it.
+
+    splits : one Splits for every model, or a list of one Splits per model
+        (each model trains and is evaluated on its own split).
 
     optimizer : a name from :data:`nnstudy.optimizers.OPTIMIZERS`.
     optimizer_params : its hyperparameters (beta, beta1, beta2, epsilon).
@@ -83,10 +143,13 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
     """
     if not specs:
         raise ValueError("a batch needs at least one model")
+    if isinstance(splits, (list, tuple)) and len(splits) != len(specs):
+        raise ValueError(f"{len(splits)} splits for {len(specs)} models")
+    init_seeds, shuffle_seeds, dropout_seeds = zip(*(s.stream_seeds() for s in specs))
     params = initialize(
         arch.layer_sizes,
         [s.initializer for s in specs],
-        [s.seed for s in specs],
+        init_seeds,
         [s.scale for s in specs],
     )
     result = train(
@@ -99,17 +162,13 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
         lambd=[s.lambd for s in specs],
         keep_prob=[s.keep_prob for s in specs],
         patience=[s.patience for s in specs],
-        seeds=[s.seed for s in specs],
+        sampler=CounterSampler(shuffle_seeds, dropout_seeds),
     )
     diverged = result.status == "diverged"
     metrics = {}
     with np.errstate(all="ignore"):
         for part in ("train", "dev", "test"):
-            X, y = splits.part(part)
-            if X.shape[-1] == 0:
-                acc = np.full(len(specs), np.nan)
-            else:
-                acc = network.accuracy(result.params, X, y, arch)
+            acc = _accuracies(result.params, splits, part, arch)
             metrics[f"{part}_accuracy"] = np.where(diverged, np.nan, acc)
     metrics["final_cost"] = result.history["cost"][:, -1]
     steps = np.where(result.stop_step >= 0, result.stop_step, result.steps)

@@ -52,6 +52,18 @@ def chunk_size(arch, width, n_models):
     return int(max(1, min(n_models, CHUNK_BYTES // working_set(arch, width))))
 
 
+def gather_samples(X, order):
+    """The samples of every model in its own ``order``, one sample per row: (S, k, n).
+
+    X : (n, m) shared or (S, n, m) per model; order : (S, k) sample indices.
+    The rows are contiguous, whatever the layout of ``X``, so that a
+    model's mini-batches reach BLAS in the same layout in both engines.
+    """
+    if X.ndim == 2:
+        return X.T[order]
+    return np.ascontiguousarray(np.take_along_axis(X.swapaxes(-1, -2), order[:, :, None], axis=1))
+
+
 class Layout:
     """Where each parameter lives in a model's flat row: every W, then every b.
 
@@ -301,7 +313,7 @@ class FusedEngine:
     def batches(self, X, Y, order, batch_size):
         """(X_b, Y_b) pairs for one epoch: the whole set, or (C, n, b) mini-batches in ``order``.
 
-        The epoch's samples are gathered once per model, as (C, m, n) rows,
+        X, Y : shared (n, m) or per model (C, n, m). The epoch's samples are gathered once per model, as (C, m, n) rows,
         and each batch is a transposed slice. That is the memory layout of
         the plain engine's ``np.moveaxis(X[:, idx], 1, 0)``, and it matters:
         the layout decides which BLAS variant multiplies a batch, and with
@@ -310,8 +322,8 @@ class FusedEngine:
         if order is None:
             yield X, Y
             return
-        X_rows = X.T[order]
-        Y_rows = Y.T[order]
+        X_rows = gather_samples(X, order)
+        Y_rows = gather_samples(Y, order)
         for start in range(0, order.shape[-1], batch_size):
             stop = start + batch_size
             yield X_rows[:, start:stop].transpose(0, 2, 1), Y_rows[:, start:stop].transpose(0, 2, 1)

@@ -120,7 +120,7 @@ def write_table(frame, path, metadata=None):
 # Datasets: nnstudy.datasets.Splits on disk
 
 
-def write_dataset(path, splits, metadata=None):
+def write_dataset(path, splits, metadata=None, pool=None):
     """Write a :class:`nnstudy.datasets.Splits` to HDF5 at ``path``, atomically.
 
     Layout: groups ``train``, ``dev`` and ``test``, each holding ``X``
@@ -130,6 +130,12 @@ def write_dataset(path, splits, metadata=None):
     not metadata, because for image data they are too large for an HDF5
     attribute. ``metadata`` (default ``splits.metadata``) is the JSON
     attribute.
+
+    ``pool`` (a :class:`nnstudy.datasets.Pool`), when given, is stored too,
+    so that other splits of the same data can be drawn from the file
+    (:func:`read_pool`): group ``pool`` with ``X``, ``y`` and, for a fixed
+    test set, ``X_test`` and ``y_test``; its settings and metadata go into
+    the JSON attribute under ``"pool"``.
     """
     from nnstudy.datasets import PARTS
 
@@ -137,7 +143,46 @@ def write_dataset(path, splits, metadata=None):
     arrays["n_classes"] = np.int64(splits.n_classes)
     if splits.stats is not None:
         arrays["standardization"] = {"mean": splits.stats["mean"], "std": splits.stats["std"]}
-    write_h5(path, arrays, splits.metadata if metadata is None else metadata)
+    metadata = dict(splits.metadata if metadata is None else metadata)
+    if pool is not None:
+        arrays["pool"] = {"X": pool.X, "y": pool.y}
+        if pool.X_test is not None:
+            arrays["pool"].update(X_test=pool.X_test, y_test=pool.y_test)
+        metadata["pool"] = {
+            "n_classes": pool.n_classes,
+            "dev_fraction": pool.dev_fraction,
+            "test_fraction": pool.test_fraction,
+            "standardize": pool.standardize,
+            "metadata": pool.metadata,
+        }
+    write_h5(path, arrays, metadata)
+
+
+def read_pool(path):
+    """The :class:`nnstudy.datasets.Pool` stored by :func:`write_dataset` in ``path``.
+
+    Raises :class:`~nnstudy.errors.DataError` when the file holds no pool or
+    its arrays are not a dataset.
+    """
+    from nnstudy.datasets import Pool, validate_arrays
+    from nnstudy.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    arrays, metadata = read_h5(path)
+    group, settings = arrays.get("pool"), metadata.get("pool")
+    if not isinstance(group, dict) or not isinstance(settings, dict):
+        raise DataError(f"{path}: no 'pool' group: the file holds one split only")
+    n_classes = settings["n_classes"]
+    X, y = validate_arrays(group.get("X"), group.get("y"), path, n_classes, names=("pool/X", "pool/y"))
+    X_test = y_test = None
+    if "X_test" in group:
+        X_test, y_test = validate_arrays(
+            group["X_test"], group.get("y_test"), path, n_classes, names=("pool/X_test", "pool/y_test")
+        )
+    return Pool(X, y, n_classes, settings["dev_fraction"], settings["test_fraction"],
+                settings["standardize"], X_test, y_test, settings["metadata"])
 
 
 def read_dataset(path):

@@ -1092,7 +1092,27 @@ def vectorization_table(frame):
     return html_table(shown, table_id="table-vectorization")
 
 
-def render_html(derived, shown, figures, config, provenance, lectures=(), vectorization=None):
+def variance_decomposition_table(frame):
+    """The variance decomposition (results/tables/variance_decomposition.csv) as HTML (None without it)."""
+    if frame is None or not len(frame):
+        return None
+    shown = pd.DataFrame(
+        {
+            "dataset": frame["dataset"],
+            "combination": frame["initializer"] + " / " + frame["regularizer"] + " / " + frame["optimizer"],
+            "varied": frame["source"],
+            "seeds": frame["seeds"],
+            "diverged": frame["diverged"],
+            "mean test acc.": frame["mean_test_accuracy"].map(_number),
+            "sd": frame["sd"].map(_number),
+            "share": frame["share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
+        }
+    )
+    return html_table(shown, table_id="table-variance_decomposition", sortable=False)
+
+
+def render_html(derived, shown, figures, config, provenance, lectures=(), vectorization=None,
+                variance=None):
     """The report page as one string: figures embedded, tables inline, no external resource."""
     import jinja2
 
@@ -1137,6 +1157,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         provenance=provenance,
         lectures=lectures,
         vectorization=vectorization,
+        variance=variance,
         constants={
             "target_fraction": TARGET_FRACTION,
             "bias_variance_threshold": BIAS_VARIANCE_THRESHOLD,
@@ -1218,6 +1239,7 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
     page = render_html(
         derived, shown, drawn, config, provenance, lecture_sections(config),
         vectorization_table(frames.get("vectorization")),
+        variance_decomposition_table(frames.get("variance_decomposition")),
     )
     with io.atomic_path(html_path) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -1,9 +1,11 @@
 """Explicit, order-independent randomness.
 
 Each model gets its randomness from its own ``seed`` alone, split into named
-streams (initial weights, mini-batch order, dropout masks), so that turning
-dropout on never changes the initial weights and a model's trajectory does not
-depend on which other models share its batch.
+streams (train/dev/test split, initial weights, mini-batch order, dropout
+masks) spawned from one ``SeedSequence``, so that turning dropout on never
+changes the initial weights or the split, each source of variance can be held
+fixed while another varies, and a model's trajectory does not depend on which
+other models share its batch.
 
 Initial weights come from a ``numpy.random.Generator`` per model (drawn once,
 outside the training loop). Mini-batch orders and dropout masks are needed at
@@ -21,7 +23,7 @@ the hashing cost of dropout, drawn at every step for every hidden unit; a
 
 import numpy as np
 
-STREAMS = {"init": 0, "shuffle": 1, "dropout": 2}
+STREAMS = {"init": 0, "shuffle": 1, "dropout": 2, "split": 3}
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -34,8 +36,17 @@ _weyl_cache = {}
 
 
 def seed_sequence(seed, stream):
-    """The ``SeedSequence`` of one model's named stream."""
-    return np.random.SeedSequence([int(seed), STREAMS[stream]])
+    """The ``SeedSequence`` of one model's named stream.
+
+    The child ``STREAMS[stream]`` of ``SeedSequence(seed).spawn(len(STREAMS))``,
+    built directly: a child is its parent's entropy with its index as spawn key.
+    """
+    return np.random.SeedSequence(int(seed), spawn_key=(STREAMS[stream],))
+
+
+def stream_seed(seed, stream):
+    """A 32-bit integer seed drawn from one model's named stream (for APIs that take an int)."""
+    return int(seed_sequence(seed, stream).generate_state(1)[0])
 
 
 def generator(seed, stream):

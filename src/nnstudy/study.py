@@ -4,10 +4,15 @@ The configuration (``config/config.yaml``, validated against
 ``workflow/schemas/config.schema.yaml`` and by :func:`check_config`) names
 datasets, initializers, regularizers, optimizers and seeds. One training job
 covers one (dataset, optimizer, regularizer) cell: every initializer and seed
-of it trains as one batch. Model seeds derive from the dataset name and the
-seed number only, so matched seeds share initial draws, mini-batch orders and
-dropout masks across initializers, regularizers and optimizers (paired
-comparisons), and no result depends on the order jobs run in.
+of it trains as one batch.
+
+A seed is a replicate of the whole experiment: seed number ``k`` of a dataset
+draws its own stratified train/dev/test split of the dataset's pool, its own
+initial weights, mini-batch orders and dropout masks, each from its own stream
+of :func:`model_seed` (see :mod:`nnstudy.rng`). Model seeds derive from the
+dataset name and the seed number only, so matched seeds share all these draws
+across initializers, regularizers and optimizers (paired comparisons), and no
+result depends on the order jobs run in.
 
 Training jobs import only numpy and h5py; tables (pandas) are built later.
 """
@@ -17,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from nnstudy import datasets, network
+from nnstudy import datasets, network, rng
 from nnstudy.errors import ConfigError, check_choice, invalid
 from nnstudy.experiment import ModelSpec, architecture_for, run_batch
 from nnstudy.gradcheck import gradient_check
@@ -50,10 +55,18 @@ def check_config(config):
                 raise invalid(f"datasets.{name}.path", entry.get("path"), "a path for a file source")
             # Read and check the file now, so a bad file stops the study
             # before any job runs (DataError names the file and the key).
-            build_dataset(config, name)
+            build_pool(config, name)
     seeds = config["seeds"]
     if len(set(seeds)) != len(seeds):
         raise invalid("seeds", seeds, "distinct seeds")
+    decomposition = config.get("variance_decomposition")
+    if decomposition:
+        for key, section in (("initializer", "initializers"), ("regularizer", "regularizers"),
+                             ("optimizer", "optimizers")):
+            check_choice(f"variance_decomposition.{key}", decomposition[key], config[section])
+        if len(decomposition.get("seeds") or seeds) < 2:
+            raise invalid("variance_decomposition.seeds", decomposition.get("seeds") or seeds,
+                          "at least two seeds (the study's seeds when not given)")
     rates = config["learning_rates"]
     if not rates["tune"]:
         missing = [o for o in config["optimizers"] if o not in rates.get("fixed", {})]
@@ -70,19 +83,53 @@ def model_seed(dataset, seed):
     return zlib.crc32(f"{dataset}/{seed}".encode()) & 0x7FFFFFFF
 
 
-def build_dataset(config, name):
-    """Generate (or read) and split dataset ``name`` of the configuration."""
+def build_pool(config, name):
+    """Generate (or read) the samples of dataset ``name`` of the configuration, unsplit.
+
+    The dataset's ``seed`` seeds its data (a generator's noise); splits come
+    from the seed numbers of the study (:func:`replicate_split`).
+    """
     entry = config["datasets"][name]
-    path = entry.get("path")
-    return datasets.make_dataset(
+    return datasets.make_pool(
         entry["source"],
         entry.get("seed", 0),
         entry.get("params") or None,
         entry.get("dev_fraction", 0.2),
         entry.get("test_fraction", 0.2),
         standardize=entry.get("standardize", True),
-        path=path,
+        path=entry.get("path"),
     )
+
+
+def replicate_split(pool, name, seed):
+    """The train/dev/test split of replicate ``seed`` of dataset ``name``.
+
+    Stratified and standardized with its own training statistics; it
+    depends on the dataset name and the seed number only (the "split"
+    stream of :func:`model_seed`), never on which models or jobs use it.
+    """
+    split_seed = rng.stream_seed(model_seed(name, seed), "split")
+    return datasets.split_pool(pool, split_seed, {"replicate": seed})
+
+
+def reference_split(config, name, pool):
+    """The split of the study's first seed: the one stored as the dataset's file.
+
+    Stages that need one split of a dataset (gradient checks, lectures,
+    dataset sizes, decision-boundary panels of the first seed) read it.
+    """
+    return replicate_split(pool, name, config["seeds"][0])
+
+
+def build_dataset(config, name):
+    """The split of the study's first seed of dataset ``name``, built from the configuration."""
+    return reference_split(config, name, build_pool(config, name))
+
+
+def replicate_splits(pool, name, seeds):
+    """One split per model: ``[replicate_split(pool, name, s) for s in seeds]``, each built once."""
+    built = {s: replicate_split(pool, name, s) for s in dict.fromkeys(seeds)}
+    return [built[s] for s in seeds]
 
 
 def architecture(config, name, splits):
@@ -132,21 +179,27 @@ def tuning_specs(config, name):
     ]
 
 
-def _train_specs(config, name, optimizer, splits, specs):
-    """Train ``specs`` as one batch on a dataset with one optimizer of the study."""
+def train_specs(config, name, optimizer, splits, specs):
+    """Train ``specs`` as one batch on a dataset with one optimizer of the study.
+
+    splits : one Splits per model (its replicate's split).
+    """
     return run_batch(
         splits,
-        architecture(config, name, splits),
+        architecture(config, name, splits[0]),
         config["optimizers"][optimizer]["method"],
         optimizer_params(config, optimizer),
-        train_config(config, name, optimizer, splits),
+        train_config(config, name, optimizer, splits[0]),
         specs,
     )
 
 
-def tune(config, name, optimizer, splits):
-    """Train the learning-rate grid; return one row per (rate, seed)."""
-    outcome = _train_specs(config, name, optimizer, splits, tuning_specs(config, name))
+def tune(config, name, optimizer, pool):
+    """Train the learning-rate grid, each tuning seed on its own split; one row per (rate, seed)."""
+    tuning = config["learning_rates"]
+    seed_numbers = [seed for _ in tuning["grid"] for seed in tuning["seeds"]]
+    splits = replicate_splits(pool, name, seed_numbers)
+    outcome = train_specs(config, name, optimizer, splits, tuning_specs(config, name))
     dev_cost = outcome.result.history["dev_cost"][:, -1]
     return [
         {
@@ -183,14 +236,16 @@ def choose_learning_rate(rows):
     return min(candidates)[2]
 
 
-def train_cell(config, name, optimizer, regularizer, splits, learning_rate):
+def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
     """Train one (dataset, optimizer, regularizer) cell; return (outcome, rows).
 
+    Every model trains on the split of its seed number, drawn from ``pool``.
     rows: one dict per run, keyed by RUN_KEYS plus the metrics.
     """
     specs = grid_specs(config, name, regularizer, learning_rate)
-    outcome = _train_specs(config, name, optimizer, splits, specs)
     seed_numbers = [seed for _ in config["initializers"] for seed in config["seeds"]]
+    splits = replicate_splits(pool, name, seed_numbers)
+    outcome = train_specs(config, name, optimizer, splits, specs)
     rows = []
     for seed, spec, row in zip(seed_numbers, specs, outcome.rows()):
         rows.append(

@@ -77,7 +77,15 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainData:
-    """Training inputs (n_0, m), targets (n_L, m) and labels (m,); optional dev split."""
+    """Training inputs, targets and labels, and an optional dev split.
+
+    Shared by every model: X (n_0, m), Y (n_L, m), y (m,). Or several sets
+    of equal sizes, when models train on different splits: X (K, n_0, m),
+    Y (K, n_L, m), y (K, m), and ``sets`` (S,) the set of each model (None:
+    set s is model s's). The dev arrays follow the training arrays' layout.
+    Many models share a set (every initializer of a seed), so the sets are
+    stored once and a chunk of models gets its own copy only while it trains.
+    """
 
     X: np.ndarray
     Y: np.ndarray
@@ -85,6 +93,26 @@ class TrainData:
     X_dev: np.ndarray | None = None
     Y_dev: np.ndarray | None = None
     y_dev: np.ndarray | None = None
+    sets: np.ndarray | None = None
+
+    @property
+    def per_model(self):
+        """Whether models have their own samples (a leading set axis)."""
+        return self.X.ndim == 3
+
+    def n_models(self):
+        """How many models the per-model data serve (None when shared)."""
+        if not self.per_model:
+            return None
+        return len(self.sets) if self.sets is not None else self.X.shape[0]
+
+    def subset(self, index):
+        """The data of models ``index``: itself when shared, one set per model otherwise."""
+        if not self.per_model:
+            return self
+        rows = index if self.sets is None else np.asarray(self.sets)[index]
+        return TrainData(*(None if a is None else a[rows] for a in (
+            self.X, self.Y, self.y, self.X_dev, self.Y_dev, self.y_dev)))
 
 
 @dataclass
@@ -119,9 +147,10 @@ class CounterSampler:
     of its models), which the fused engine uses when they exist.
     """
 
-    def __init__(self, seeds):
+    def __init__(self, seeds, dropout_seeds=None):
+        """seeds : (S,) ints; dropout_seeds : (S,) ints for the dropout stream, default ``seeds``."""
         self.shuffle_keys = rng.stream_keys(seeds, "shuffle")
-        self.dropout_keys = rng.stream_keys(seeds, "dropout")
+        self.dropout_keys = rng.stream_keys(seeds if dropout_seeds is None else dropout_seeds, "dropout")
 
     def subset(self, index):
         """The sampler of models ``index``: their draws are unchanged."""
@@ -197,7 +226,10 @@ class PlainEngine:
         m = order.shape[-1]
         for start in range(0, m, batch_size):
             idx = order[:, start : start + batch_size]
-            yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
+            if X.ndim == 2:
+                yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
+            else:
+                yield fused.gather_samples(X, idx).swapaxes(-1, -2), fused.gather_samples(Y, idx).swapaxes(-1, -2)
 
     def gradients(self, X, Y, uniforms=None):
         """Forward and backward on one batch; returns (S,) finite-logits flags."""
@@ -272,7 +304,7 @@ def train(
 
     params : initial parameters, {"W1": (S, n_1, n_0), ...} (not modified).
     optimizer : a GradientTransformation from :mod:`nnstudy.optimizers`.
-    data : TrainData, shared by all models.
+    data : TrainData, shared by all models or one set per model.
     learning_rate, lambd, keep_prob : scalars or (S,) arrays.
     patience : scalar or (S,) ints; > 0 enables early stopping on the dev
         cost after that many records without improvement (needs a dev split),
@@ -298,6 +330,8 @@ def train(
         if seeds is None or len(seeds) != n_models:
             raise invalid("seeds", seeds, f"{n_models} seeds, one per model")
         sampler = CounterSampler(seeds)
+    if data.per_model and data.n_models() != n_models:
+        raise invalid("data.sets", data.n_models(), f"{n_models}: one set per model")
 
     m = data.X.shape[-1]
     full_batch = config.batch_size is None or config.batch_size >= m
@@ -330,6 +364,7 @@ def train(
     steps = 0
     for number, index in enumerate(chunks, 1):
         part = {
+            "data": schedule.data.subset(index),
             "params": {k: np.asarray(v, dtype=float)[index] for k, v in params.items()},
             "learning_rate": learning_rate[index],
             "lambd": lambd[index],
@@ -382,16 +417,16 @@ def _log_progress(label, step, total_steps, started, history, r, status):
     )
 
 
-def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, lambd, keep_prob,
-                 patience, sampler, label="models"):
-    """Train some models of a batch (all of them, or one chunk) from start to end.
+def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_rate, lambd,
+                 keep_prob, patience, sampler, label="models"):
+    """Train some models of a batch (all of them, or one chunk, with its data) from start to end.
 
     ``label`` names the chunk in the progress lines logged to ``nnstudy.training``.
 
     Returns a dict with their final params, history (without "step"),
     status, stop_step and the number of steps taken.
     """
-    data, config, arch = schedule.data, schedule.config, schedule.arch
+    config, arch = schedule.config, schedule.arch
     n_models = len(learning_rate)
     m = data.X.shape[-1]
     lr0 = learning_rate.reshape(-1, 1, 1)

@@ -1,5 +1,7 @@
 # Configuration checks and the tables that drive the wildcards.
 
+from types import SimpleNamespace
+
 import nnstudy
 from nnstudy.config import validated
 from nnstudy.lectures import outputs as lecture_outputs
@@ -40,10 +42,14 @@ DATA_KEYS = (
 
 
 def dataset_config(wildcards):
-    """The part of the configuration that shapes one dataset's file."""
+    """The part of the configuration that shapes one dataset's file.
+
+    The file holds the split of the first seed besides the pool.
+    """
     entry = config["datasets"][wildcards.dataset]
     return {
-        "datasets": {wildcards.dataset: {k: entry[k] for k in DATA_KEYS if k in entry}}
+        "datasets": {wildcards.dataset: {k: entry[k] for k in DATA_KEYS if k in entry}},
+        "seeds": config["seeds"][:1],
     }
 
 
@@ -82,6 +88,26 @@ def cell_config(wildcards):
     return sliced
 
 
+def variance_config(wildcards):
+    """The study slice one dataset's decomposition depends on: its training cell's, plus the section."""
+    section = config["variance_decomposition"]
+    cell = {
+        "dataset": wildcards.dataset,
+        "optimizer": section["optimizer"],
+        "regularizer": section["regularizer"],
+    }
+    sliced = cell_config(SimpleNamespace(**cell, keys=cell.keys))
+    sliced["variance_decomposition"] = section
+    return sliced
+
+
+def variance_tuning(wildcards):
+    if TUNE:
+        optimizer = config["variance_decomposition"]["optimizer"]
+        return f"results/tuning/{wildcards.dataset}/{optimizer}.csv"
+    return []
+
+
 def tuning_input(wildcards):
     if TUNE:
         return f"results/tuning/{wildcards.dataset}/{wildcards.optimizer}.csv"
@@ -102,6 +128,8 @@ def final_outputs():
     outputs.append("results/timings/vectorization.csv")
     if config.get("replication", True):
         outputs.append("results/tables/replication.csv")
+    if config.get("variance_decomposition"):
+        outputs.append("results/tables/variance_decomposition.csv")
     outputs.append("results/report/index.html")
     # The lecture stages the configuration switches on.
 

@@ -79,6 +79,11 @@ rule report:
         data=expand("results/data/{dataset}.h5", dataset=DATASETS),
         lectures=lecture_outputs(config),
         vectorization="results/timings/vectorization.csv",
+        variance_decomposition=(
+            "results/tables/variance_decomposition.csv"
+            if config.get("variance_decomposition")
+            else []
+        ),
     output:
         html=report(
             "results/report/index.html",

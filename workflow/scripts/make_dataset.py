@@ -1,4 +1,4 @@
-"""Generate (or read) one dataset, split and standardized, into HDF5."""
+"""Generate (or read) one dataset: its pool and the split of the first seed, into HDF5."""
 
 from common import start_log
 
@@ -6,11 +6,13 @@ log = start_log(snakemake)
 
 from nnstudy import io, study
 
+config = snakemake.params.config
 name = snakemake.wildcards.dataset
-splits = study.build_dataset(snakemake.params.config, name)
-io.write_dataset(snakemake.output[0], splits)
+pool = study.build_pool(config, name)
+splits = study.reference_split(config, name, pool)
+io.write_dataset(snakemake.output[0], splits, pool=pool)
 log.info(
-    "%s: %d features, %d classes, train/dev/test %d/%d/%d",
+    "%s: %d features, %d classes, train/dev/test %d/%d/%d per seed",
     name,
     splits.n_features,
     splits.n_classes,

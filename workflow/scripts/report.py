@@ -9,7 +9,8 @@ from nnstudy import report
 inputs = {
     name: getattr(snakemake.input, name) or None
     for name in (
-        "runs", "summary", "curves", "learning_rates", "gradcheck", "timings", "replication", "vectorization"
+        "runs", "summary", "curves", "learning_rates", "gradcheck", "timings", "replication", "vectorization",
+        "variance_decomposition",
     )
 }
 config = snakemake.params.config

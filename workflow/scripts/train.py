@@ -15,18 +15,18 @@ dataset = snakemake.wildcards.dataset
 optimizer = snakemake.wildcards.optimizer
 regularizer = snakemake.wildcards.regularizer
 
-splits = io.read_dataset(snakemake.input.data)
+pool = io.read_pool(snakemake.input.data)
 if config["learning_rates"]["tune"]:
     learning_rate = study.choose_learning_rate(io.read_rows(snakemake.input.tuning))
 else:
     learning_rate = config["learning_rates"]["fixed"][optimizer]
 log.info("%s / %s / %s: learning rate %g", dataset, optimizer, regularizer, learning_rate)
 
-outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, splits, learning_rate)
+outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, pool, learning_rate)
 io.write_run(
     snakemake.output.run,
     outcome,
-    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": splits.metadata},
+    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": pool.metadata},
 )
 io.write_rows(snakemake.output.rows, rows)
 statuses = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}

@@ -11,8 +11,8 @@ from nnstudy import io, study
 start = time.perf_counter()
 config = snakemake.params.config
 dataset, optimizer = snakemake.wildcards.dataset, snakemake.wildcards.optimizer
-splits = io.read_dataset(snakemake.input.data)
-rows = study.tune(config, dataset, optimizer, splits)
+pool = io.read_pool(snakemake.input.data)
+rows = study.tune(config, dataset, optimizer, pool)
 io.write_rows(snakemake.output.curve, rows)
 chosen = study.choose_learning_rate(rows)
 log.info("%s / %s: chose learning rate %g", dataset, optimizer, chosen)

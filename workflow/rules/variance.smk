@@ -1,0 +1,49 @@
+# What a seed is made of: one combination of the grid trained with one source
+# of randomness varied at a time (nnstudy.variance), on every dataset.
+
+
+rule variance_decomposition:
+    input:
+        data="results/data/{dataset}.h5",
+        gradcheck=lambda wildcards: (
+            f"results/gradcheck/{wildcards.dataset}/"
+            f"{config['variance_decomposition']['regularizer']}.csv"
+        ),
+        tuning=variance_tuning,
+    output:
+        "results/variance/{dataset}.csv",
+    log:
+        "logs/variance/{dataset}.log",
+    benchmark:
+        "benchmarks/variance/{dataset}.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=variance_config,
+    script:
+        "../scripts/variance.py"
+
+
+rule variance_table:
+    input:
+        expand("results/variance/{dataset}.csv", dataset=DATASETS),
+    output:
+        report(
+            "results/tables/variance_decomposition.csv",
+            caption="../report/variance_decomposition.rst",
+            category="Tables",
+            labels={"table": "variance_decomposition"},
+        ),
+    log:
+        "logs/variance/table.log",
+    benchmark:
+        "benchmarks/variance/table.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: {
+            "seeds": config["seeds"],
+            "variance_decomposition": config["variance_decomposition"],
+        },
+    script:
+        "../scripts/variance_table.py"
