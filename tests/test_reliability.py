@@ -120,6 +120,9 @@ def _bad_files(folder):
     inf = X.copy()
     inf[5, 0] = np.inf
     variant("inf_features", ["inf"], X=inf)
+    huge = X.copy()
+    huge[:, 1] = 1e308
+    variant("huge_features", ["'X' feature 1", "bound"], X=huge)
     variant("bad_labels", ["y"], y=np.where(y > 0, 7.0, 0.0))
     variant("one_class", ["class"], y=np.zeros_like(y))
     return cases
