@@ -535,6 +535,20 @@ def _child_seeds(seed):
     return [int(child.generate_state(1)[0]) for child in children]
 
 
+def source_files(name, path=None):
+    """The files dataset source ``name`` reads: none for a generator.
+
+    ``"mat"`` reads the file ``path``; ``"cat"`` the training and test files
+    inside the folder ``path``. The workflow makes them the inputs of the
+    dataset job, so that editing one reruns what depends on it.
+    """
+    if name == "mat":
+        return [Path(path)]
+    if name == "cat":
+        return [Path(path) / CAT_TRAIN_FILE, Path(path) / CAT_TEST_FILE]
+    return []
+
+
 def make_dataset(
     name,
     seed,
@@ -581,7 +595,7 @@ def make_dataset(
         if name == "mat":
             data = load_mat(path)
         else:
-            data = load_cat_h5(path / CAT_TRAIN_FILE, path / CAT_TEST_FILE)
+            data = load_cat_h5(*source_files(name, path))
         pool = split(data.X_train, data.y_train, split_seed, dev_fraction, 0.0)
         splits = replace(pool, X_test=data.X_test, y_test=data.y_test, n_classes=data.n_classes)
         metadata.update(
