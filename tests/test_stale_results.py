@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from conftest import snakemake, write_config
+from conftest import result_bytes, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +67,31 @@ def test_a_course_file_added_after_a_run_reruns_the_replication(tmp_path, course
 
     shutil.copy(course_data / "data.mat", folder / "data.mat")
     assert planned_jobs(snakemake("-n", *target, workdir=tmp_path).stdout) == {"replicate": 1}
+
+
+@pytest.fixture
+def finished_copy(smoke_study, tmp_path):
+    """A copy of the finished smoke study, Snakemake's records included: (workdir, config path)."""
+    reference, _ = smoke_study
+    workdir = tmp_path / "study"
+    shutil.copytree(reference, workdir, symlinks=True)
+    return workdir, workdir / "config.yaml"
+
+
+def test_a_row_deleted_from_a_cell_stops_aggregation_naming_the_file_and_the_remedy(smoke_study, finished_copy):
+    workdir, config = finished_copy
+    cell = "results/runs/digits/adam/none.csv"
+    lines = (workdir / cell).read_text().splitlines(keepends=True)
+    (workdir / cell).write_text("".join(lines[:2] + lines[3:]))
+
+    result = snakemake("--cores", "2", "--configfile", str(config), workdir=workdir)
+    assert result.returncode != 0
+    assert f"{cell}: 5 rows where the configuration expects 6" in result.stderr
+    assert f"snakemake --forcerun {cell}" in result.stderr
+    # Nothing was aggregated from the damaged cell (Snakemake removes a failed job's outputs).
+    assert not (workdir / "results" / "tables" / "summary.csv").exists()
+
+    # The remedy the message names restores the study's results.
+    fixed = snakemake("--cores", "2", "--configfile", str(config), "--forcerun", cell, workdir=workdir)
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert result_bytes(workdir) == result_bytes(smoke_study[0])
