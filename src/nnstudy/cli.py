@@ -228,9 +228,10 @@ def build_parser():
     opt.add_argument("--decay-rate", type=float, default=0.0, help="decay rate of the schedule (default 0)")
     opt.add_argument("--decay-interval", type=int, default=1, help="epochs per step of the 'step' schedule (default 1)")
     run = train.add_argument_group("run")
-    run.add_argument("--seeds", default="0", help="seeds, e.g. 0-31 or 1,5,9 (default 0); trained as one batch")
+    run.add_argument("--seeds", default="0", help=f"seeds, e.g. 0-31 or 1,5,9 (default 0; at most {MAX_MODELS_PER_CALL}); trained as one batch")
     run.add_argument("--eval-every", type=int, default=100, help="steps between history records (default 100)")
-    run.add_argument("--out", default=None, help="write the run (parameters, history, config) to this HDF5 file")
+    run.add_argument("--out", default=None, help="write the run (parameters, history, config) to this HDF5 file "
+                     "(checked to be writable before training)")
     train.set_defaults(func=command_train)
 
     replicate = sub.add_parser(
