@@ -692,3 +692,12 @@ def test_load_cat_h5_either_loads_or_raises_data_error(tmp_path_factory, train_x
     except DataError:
         return
     assert data.X_train.shape[1] == data.y_train.shape[0]
+
+
+def test_source_files_are_the_files_each_source_reads(tmp_path):
+    assert datasets.source_files("moons") == []
+    assert datasets.source_files("mat", tmp_path / "data.mat") == [tmp_path / "data.mat"]
+    assert datasets.source_files("cat", tmp_path) == [
+        tmp_path / datasets.CAT_TRAIN_FILE,
+        tmp_path / datasets.CAT_TEST_FILE,
+    ]
