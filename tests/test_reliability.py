@@ -59,6 +59,13 @@ def _stage_seconds(workdir):
     return seconds
 
 
+def _written_since(path, moment):
+    try:
+        return path.stat().st_mtime >= moment
+    except FileNotFoundError:  # removed by Snakemake between listing and looking
+        return False
+
+
 def _kill_when_a_stage_starts(workdir, config, spared, seconds, rng):
     """Run the study until a job of a stage not in ``spared`` is under way, then SIGKILL it all.
 
@@ -76,7 +83,7 @@ def _kill_when_a_stage_starts(workdir, config, spared, seconds, rng):
     while process.poll() is None:
         fresh = [
             path for path in (logs.rglob("*.log") if logs.exists() else [])
-            if path.stat().st_mtime >= started and _stage(path, logs) in seconds.keys() - spared
+            if _written_since(path, started) and _stage(path, logs) in seconds.keys() - spared
         ]
         if fresh:
             stage = _stage(fresh[0], logs)
