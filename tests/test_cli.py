@@ -1,13 +1,15 @@
 """The nnstudy command line."""
 
 import subprocess
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import tool
 from nnstudy import io
-from nnstudy.cli import main, parse_seeds
+from nnstudy.cli import MAX_MODELS_PER_CALL, main, parse_layers, parse_seeds
 
 
 def test_help_describes_every_subcommand():
@@ -102,3 +104,53 @@ def test_replicate_writes_the_tidy_table(tmp_path, capsys):
 def test_replicate_refuses_an_unknown_experiment(tmp_path, capsys):
     assert main(["replicate", "--out", str(tmp_path / "r.csv"), "--experiments", "bogus"]) == 2
     assert "bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("layers", ["10,,5", "10,", ",5", "10, ,5"])
+def test_malformed_layer_lists_are_refused(layers, capsys):
+    assert main(["train", "--dataset", "circles", "--epochs", "1", "--layers", layers]) == 2
+    error = capsys.readouterr().err
+    assert f"--layers={layers!r}" in error
+
+
+def test_empty_layers_still_mean_logistic_regression():
+    assert parse_layers("") == [] and parse_layers("10,5") == [10, 5]
+
+
+def test_too_many_seeds_are_refused_before_the_range_is_expanded(capsys):
+    started = time.perf_counter()
+    assert main(["train", "--dataset", "circles", "--epochs", "1", "--seeds", "0-1000000000000"]) == 2
+    assert time.perf_counter() - started < 5
+    error = capsys.readouterr().err
+    assert f"at most {MAX_MODELS_PER_CALL} seeds" in error and "1000000000001" in error
+    assert len(parse_seeds(f"0-{MAX_MODELS_PER_CALL - 1}")) == MAX_MODELS_PER_CALL
+
+
+def _unwritable_outputs(folder):
+    a_file = folder / "a_file"
+    a_file.write_text("")
+    return {
+        "a folder": (folder, "not a folder"),
+        "inside a file": (a_file / "run.h5", "is not a folder"),
+        "a read-only file system": (Path("/proc/nnstudy-run.h5"), "writable location"),
+    }
+
+
+@pytest.mark.parametrize("case", ["a folder", "inside a file", "a read-only file system"])
+def test_unwritable_out_is_refused_before_training(case, tmp_path, capsys, monkeypatch):
+    out, words = _unwritable_outputs(tmp_path)[case]
+    import nnstudy.experiment
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before --out was checked")
+
+    monkeypatch.setattr(nnstudy.experiment, "run_batch", no_training)
+    assert main(["train", "--dataset", "circles", "--epochs", "1", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "--out" in error and words in error
+
+
+def test_out_in_a_folder_yet_to_be_made_is_accepted(tmp_path):
+    out = tmp_path / "new" / "deeper" / "run.h5"
+    assert main(["train", "--dataset", "circles", "--epochs", "1", "--out", str(out)]) == 0
+    assert out.is_file()

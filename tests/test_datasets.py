@@ -422,6 +422,33 @@ def test_load_mat_rejects_bad_content(tmp_path, case):
     assert_data_error(lambda: load_mat(path), "bad.mat", key)
 
 
+@pytest.mark.parametrize("key, column", [("X", 1), ("Xval", 0)])
+def test_load_mat_refuses_features_that_would_overflow_and_names_the_column(tmp_path, key, column):
+    content = good_mat()
+    huge = content[key].astype(float)
+    huge[:, column] = np.where(np.arange(len(huge)) % 2, 1e308, -1e308)
+    content[key] = huge
+    path = tmp_path / "huge.mat"
+    scipy.io.savemat(path, content)
+    with pytest.raises(DataError) as excinfo:
+        load_mat(path)
+    message = str(excinfo.value)
+    assert "huge.mat" in message and f"{key!r} feature {column}" in message
+    assert f"{datasets.MAX_FEATURE_MAGNITUDE:.3g}" in message
+
+
+def test_features_just_inside_the_magnitude_bound_standardize_to_finite_values():
+    bound = datasets.MAX_FEATURE_MAGNITUDE
+    rng = np.random.default_rng(0)
+    X = rng.choice([-bound, bound], size=(2, 200))
+    y = (X[0] > 0).astype(np.int64)
+    X_ok, _ = validate_arrays(X, y, "edge")
+    moments = standardize(split(X_ok, y, 0, 0.2, 0.2))[0]
+    assert all(np.isfinite(moments.part(part)[0]).all() for part in ("train", "dev", "test"))
+    with pytest.raises(DataError, match="feature 1"):
+        validate_arrays(X * np.array([[1.0], [1.01]]), y, "edge")
+
+
 def test_load_mat_reads_the_layout(tmp_path):
     content = good_mat()
     path = tmp_path / "good.mat"
@@ -579,7 +606,7 @@ def test_validate_arrays_passes_or_raises_data_error(X, y, n_classes):
     # Whatever passes satisfies the documented contract.
     assert X_out.dtype == np.float64 and y_out.dtype == np.int64
     assert X_out.ndim == 2 and X_out.shape[1] == y_out.shape[0] > 0
-    assert np.isfinite(X_out).all()
+    assert np.isfinite(X_out).all() and (np.abs(X_out) <= datasets.MAX_FEATURE_MAGNITUDE).all()
     K = n_classes if n_classes is not None else int(y_out.max()) + 1
     assert 0 <= y_out.min() and y_out.max() < K and len(np.unique(y_out)) >= 2
 
@@ -667,3 +694,12 @@ def test_load_cat_h5_either_loads_or_raises_data_error(tmp_path_factory, train_x
     except DataError:
         return
     assert data.X_train.shape[1] == data.y_train.shape[0]
+
+
+def test_source_files_are_the_files_each_source_reads(tmp_path):
+    assert datasets.source_files("moons") == []
+    assert datasets.source_files("mat", tmp_path / "data.mat") == [tmp_path / "data.mat"]
+    assert datasets.source_files("cat", tmp_path) == [
+        tmp_path / datasets.CAT_TRAIN_FILE,
+        tmp_path / datasets.CAT_TEST_FILE,
+    ]

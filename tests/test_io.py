@@ -1,5 +1,9 @@
 """Disk formats: each writer's output reads back to what was written."""
 
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 
@@ -66,3 +70,22 @@ def test_a_failed_write_leaves_no_file(tmp_path):
         pass
     assert not path.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_killed_by_sigkill_leaves_nothing_once_the_file_is_written_again(tmp_path):
+    path = tmp_path / "figure.svg"
+    killed_writer = (
+        "import os, signal, sys\n"
+        "from nnstudy import io\n"
+        "with io.atomic_path(sys.argv[1]) as tmp:\n"
+        "    tmp.write_text('partial')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", killed_writer, str(path)])
+    assert killed.returncode == -signal.SIGKILL
+    assert [p.suffix for p in tmp_path.iterdir()] == [".tmp"]  # no finally survives SIGKILL
+    # The resumed job writes the same file again: the leftover goes with it.
+    with io.atomic_path(path) as tmp:
+        tmp.write_text("complete")
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.svg"]
+    assert path.read_text() == "complete"

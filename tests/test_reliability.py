@@ -30,30 +30,91 @@ def test_rerun_with_one_core_gives_identical_bytes(smoke_study, tmp_path):
     assert different == []
 
 
-def _start(workdir, config):
+def _start(workdir, config, *extra, stderr=subprocess.PIPE):
     command = [
         tool("snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-        "--cores", "4", "--configfile", str(config),
+        "--cores", "4", "--configfile", str(config), *extra,
     ]
     # A session of its own, so that SIGKILL reaches every job it started.
     return subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, text=True,
         start_new_session=True,
     )
 
 
-def test_killed_three_times_then_resumed_gives_identical_results(smoke_study, tmp_path):
+def _stage(path, root):
+    """The stage a log or benchmark file belongs to: its rule (lectures: lectures/<stage>)."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return "/".join(parts[:2]) if parts[0] == "lectures" else parts[0]
+
+
+def _stage_seconds(workdir):
+    """{stage: the shortest wall time of its jobs}, from a finished study's benchmarks."""
+    root = workdir / "benchmarks"
+    seconds = {}
+    for path in root.rglob("*.tsv"):
+        value = float(path.read_text().splitlines()[1].split("\t")[0])
+        stage = _stage(path, root)
+        seconds[stage] = min(value, seconds.get(stage, value))
+    return seconds
+
+
+def _written_since(path, moment):
+    try:
+        return path.stat().st_mtime >= moment
+    except FileNotFoundError:  # removed by Snakemake between listing and looking
+        return False
+
+
+def _kill_when_a_stage_starts(workdir, config, spared, seconds, rng):
+    """Run the study until a job of a stage not in ``spared`` is under way, then SIGKILL it all.
+
+    A job's log appears when its script starts; the kill comes a random part
+    of that stage's usual wall time later, so it lands inside the job's work
+    (for the report and lecture figures: while figures are drawn and written).
+    Returns the stage killed, or None if the study finished first.
+    """
+    logs = workdir / "logs"
+    started = time.time()
+    # To a file: a pipe nobody reads while polling would fill up and stall Snakemake.
+    errors = workdir / "snakemake-stderr.txt"
+    with errors.open("w") as stderr:
+        process = _start(workdir, config, "--rerun-incomplete", stderr=stderr)
+    while process.poll() is None:
+        fresh = [
+            path for path in (logs.rglob("*.log") if logs.exists() else [])
+            if _written_since(path, started) and _stage(path, logs) in seconds.keys() - spared
+        ]
+        if fresh:
+            stage = _stage(fresh[0], logs)
+            time.sleep(rng.uniform(0.2, 0.5) * seconds[stage])
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return stage
+        time.sleep(0.05)
+    assert process.returncode == 0, errors.read_text()[-3000:]
+    return None
+
+
+def test_killed_during_every_stage_then_resumed_gives_identical_results(smoke_study, tmp_path):
     reference, _ = smoke_study
+    seconds = _stage_seconds(reference)
     config = write_config(tmp_path)
     rng = random.Random(20261122)
-    for _ in range(3):
-        process = _start(tmp_path, config)
-        time.sleep(rng.uniform(2.0, 12.0))
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        # A killed run leaves its lock behind: clear it, as a user would.
-        unlock = snakemake("--unlock", "--configfile", str(config), workdir=tmp_path, timeout=120)
-        assert unlock.returncode == 0, unlock.stderr
+    killed = []
+    while len(killed) < len(seconds):
+        stage = _kill_when_a_stage_starts(tmp_path, config, set(killed), seconds, rng)
+        assert stage is not None, f"the study finished before a kill in {sorted(set(seconds) - set(killed))}"
+        killed.append(stage)
+        if len(killed) == 1:
+            # A killed run leaves its lock behind: clear it, as a user would.
+            unlock = snakemake("--unlock", "--configfile", str(config), workdir=tmp_path, timeout=120)
+            assert unlock.returncode == 0, unlock.stderr
+        else:
+            # What --unlock does, without starting Snakemake once more per kill.
+            for lock in (tmp_path / ".snakemake" / "locks").iterdir():
+                lock.unlink()
+    assert sorted(killed) == sorted(seconds)
     result = snakemake(
         "--cores", "4", "--rerun-incomplete", "--configfile", str(config), workdir=tmp_path
     )
@@ -120,6 +181,9 @@ def _bad_files(folder):
     inf = X.copy()
     inf[5, 0] = np.inf
     variant("inf_features", ["inf"], X=inf)
+    huge = X.copy()
+    huge[:, 1] = 1e308
+    variant("huge_features", ["'X' feature 1", "bound"], X=huge)
     variant("bad_labels", ["y"], y=np.where(y > 0, 7.0, 0.0))
     variant("one_class", ["class"], y=np.zeros_like(y))
     return cases

@@ -319,3 +319,17 @@ def test_every_variant_and_metric_is_reported():
     for name, keys in rows.items():
         if name != "gradient_check":
             assert all(np.isfinite(experiment_table(name)[key]) for key in keys)
+
+
+def test_course_files_name_what_the_chosen_experiments_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNSTUDY_DATA_DIR", raising=False)
+    assert replication.course_files(None) == []
+    assert replication.course_files(tmp_path, ["gradient_check", "regularization"]) == [tmp_path / "data.mat"]
+    assert replication.course_files(tmp_path) == [
+        tmp_path / name for name in ("data.mat", "train_catvnoncat.h5", "test_catvnoncat.h5")
+    ]
+    monkeypatch.setenv("NNSTUDY_DATA_DIR", str(tmp_path))
+    assert replication.course_files(None, ["logistic_regression"]) == [
+        tmp_path / "train_catvnoncat.h5",
+        tmp_path / "test_catvnoncat.h5",
+    ]

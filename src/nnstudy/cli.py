@@ -9,32 +9,79 @@ from nnstudy import __version__
 from nnstudy.errors import ConfigError, DataError, invalid
 
 
+# Models trained by one `nnstudy train` call (one per seed), all held in memory
+# as one batch: a typo such as --seeds 0-100000 would otherwise try to allocate
+# them all. Larger studies belong in the workflow, which splits them into jobs.
+MAX_MODELS_PER_CALL = 1024
+
+
 def parse_seeds(text):
-    """"0-31" -> [0, ..., 31]; "1,5,9" -> [1, 5, 9]; "7" -> [7]."""
-    seeds = []
+    """"0-31" -> [0, ..., 31]; "1,5,9" -> [1, 5, 9]; "7" -> [7].
+
+    At most :data:`MAX_MODELS_PER_CALL` seeds, counted before any range is
+    expanded.
+    """
+    parts = []
     try:
         for part in text.split(","):
             if "-" in part.strip()[1:]:
                 low, high = part.split("-", 1)
-                seeds.extend(range(int(low), int(high) + 1))
+                parts.append(range(int(low), int(high) + 1))
             else:
-                seeds.append(int(part))
+                parts.append([int(part)])
     except ValueError:
         raise invalid("--seeds", text, "a range like 0-31 or a list like 1,5,9") from None
+    count = sum(len(part) for part in parts)
+    if count > MAX_MODELS_PER_CALL:
+        raise invalid(
+            "--seeds",
+            text,
+            f"at most {MAX_MODELS_PER_CALL} seeds (one model each) per call, not {count}: "
+            "split the seeds over several calls, or run a study with the workflow",
+        )
+    seeds = [seed for part in parts for seed in part]
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
         raise invalid("--seeds", text, "distinct non-negative seeds")
     return seeds
 
 
 def parse_layers(text):
-    """"10,5" -> [10, 5]; "" -> [] (logistic regression)."""
+    """"10,5" -> [10, 5]; "" -> [] (logistic regression); "10,,5" is refused."""
+    allowed = "comma-separated positive sizes like 10,5 (empty for none)"
+    if not text.strip():
+        return []
     try:
-        layers = [int(n) for n in text.split(",") if n.strip()]
+        layers = [int(n) for n in text.split(",")]
     except ValueError:
-        raise invalid("--layers", text, "comma-separated positive sizes like 10,5") from None
+        raise invalid("--layers", text, allowed) from None
     if any(n < 1 for n in layers):
-        raise invalid("--layers", text, "comma-separated positive sizes like 10,5")
+        raise invalid("--layers", text, allowed)
     return layers
+
+
+def check_output_path(option, path):
+    """Refuse an output ``path`` that cannot be written, before any work is done.
+
+    The file is written under a temporary name in its folder and renamed, so
+    the folder (or, if it does not exist yet, the nearest existing parent
+    folder, where it will be created) must accept a new file. Trying that is
+    the only check that also holds for root and read-only file systems.
+    """
+    import tempfile
+
+    path = Path(path)
+    if path.is_dir():
+        raise invalid(option, str(path), "a file name, not a folder")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise invalid(option, str(path), f"a path inside a folder ({folder} is not a folder)")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise invalid(option, str(path), f"a writable location ({folder}: {err.strerror})") from None
 
 
 def load_splits(dataset, data_seed, dev_fraction, test_fraction):
@@ -67,8 +114,11 @@ def command_train(args):
     from nnstudy.training import TrainConfig
 
     seeds = parse_seeds(args.seeds)
+    layers = parse_layers(args.layers)
+    if args.out:
+        check_output_path("--out", args.out)
     splits = load_splits(args.dataset, args.data_seed, args.dev_fraction, args.test_fraction)
-    arch = architecture_for(splits, parse_layers(args.layers), args.activation)
+    arch = architecture_for(splits, layers, args.activation)
     settings = regularizer_settings(
         args.regularizer, lambd=args.lambd, keep_prob=args.keep_prob, patience=args.patience
     )
@@ -116,6 +166,7 @@ def command_replicate(args):
     from nnstudy.replication import run_all
 
     experiments = args.experiments.split(",") if args.experiments else None
+    check_output_path("--out", args.out)
     table, skipped = run_all(args.data_dir, experiments)
     for experiment, reason in skipped:
         print(f"skipped {experiment}: {reason}", file=sys.stderr)
@@ -177,9 +228,10 @@ def build_parser():
     opt.add_argument("--decay-rate", type=float, default=0.0, help="decay rate of the schedule (default 0)")
     opt.add_argument("--decay-interval", type=int, default=1, help="epochs per step of the 'step' schedule (default 1)")
     run = train.add_argument_group("run")
-    run.add_argument("--seeds", default="0", help="seeds, e.g. 0-31 or 1,5,9 (default 0); trained as one batch")
+    run.add_argument("--seeds", default="0", help=f"seeds, e.g. 0-31 or 1,5,9 (default 0; at most {MAX_MODELS_PER_CALL}); trained as one batch")
     run.add_argument("--eval-every", type=int, default=100, help="steps between history records (default 100)")
-    run.add_argument("--out", default=None, help="write the run (parameters, history, config) to this HDF5 file")
+    run.add_argument("--out", default=None, help="write the run (parameters, history, config) to this HDF5 file "
+                     "(checked to be writable before training)")
     train.set_defaults(func=command_train)
 
     replicate = sub.add_parser(

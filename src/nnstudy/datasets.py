@@ -25,6 +25,17 @@ from nnstudy.errors import DataError, check_choice, invalid
 # amplify rounding noise.
 STD_FLOOR = 1e-12
 
+# The largest feature magnitude a dataset may hold. Standardization sums the
+# squares of a feature over the samples, and the network puts products of
+# features into its pre-activations (W X, then the first layer's weight
+# gradient dZ X^T, which W X meets again one step later): terms of order x^2,
+# summed over samples and features. With |x| at most this bound, x^2 <= 1.8e300,
+# and a sum of up to 1e8 such terms stays below float64's largest value
+# (1.8e308) instead of overflowing to inf and turning the data or the
+# network into NaN. Real features are many orders of magnitude smaller.
+MAX_TERMS = 1e8
+MAX_FEATURE_MAGNITUDE = float(np.sqrt(np.finfo(np.float64).max / MAX_TERMS))
+
 # File names of the course's cat/non-cat data inside its folder.
 CAT_TRAIN_FILE = "train_catvnoncat.h5"
 CAT_TEST_FILE = "test_catvnoncat.h5"
@@ -93,7 +104,9 @@ def validate_arrays(X, y, source, n_classes=None, *, names=("X", "y"), min_class
     """Check one ``(X, y)`` pair and return it as ``(float64 X, int64 y)``.
 
     ``X`` must have shape ``(n_features, m)`` with ``n_features >= 1`` and
-    only finite values; ``y`` shape ``(m,)`` with integer values in
+    only finite values of magnitude at most :data:`MAX_FEATURE_MAGNITUDE`
+    (about 1.3e150, see there: larger ones overflow float64 in the
+    standardization or the network); ``y`` shape ``(m,)`` with integer values in
     ``0..K-1``. ``K`` is ``n_classes`` when given; otherwise it is inferred
     as ``max(y) + 1`` and every class ``0..K-1`` must occur (labels that skip
     a class are not a ``0..K-1`` coding). At least ``min_classes`` distinct
@@ -131,6 +144,15 @@ def validate_arrays(X, y, source, n_classes=None, *, names=("X", "y"), min_class
         raise DataError(
             f"{where}{x_name!r} has {n_nan} NaN and {int(bad.sum()) - n_nan} infinite values"
         )
+    if X.size:
+        magnitude = np.abs(X).max(axis=1)
+        huge = np.flatnonzero(magnitude > MAX_FEATURE_MAGNITUDE)
+        if huge.size:
+            raise DataError(
+                f"{where}{x_name!r} feature {int(huge[0])} (0-based) reaches magnitude "
+                f"{magnitude[huge[0]]:.3g}, above the bound {MAX_FEATURE_MAGNITUDE:.3g} beyond which "
+                f"float64 overflows in standardization or training ({huge.size} such feature(s))"
+            )
 
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
@@ -562,7 +584,7 @@ def make_pool(name, seed, params=None, dev_fraction=0.2, test_fraction=0.2, stan
     if name == "mat":
         data = load_mat(path)
     else:
-        data = load_cat_h5(path / CAT_TRAIN_FILE, path / CAT_TEST_FILE)
+        data = load_cat_h5(*source_files(name, path))
     metadata.update(
         params={},
         path=str(path),
@@ -599,6 +621,20 @@ def split_pool(pool, split_seed, metadata=None):
     if pool.standardize:
         splits, _ = _standardize(splits)
     return splits
+
+
+def source_files(name, path=None):
+    """The files dataset source ``name`` reads: none for a generator.
+
+    ``"mat"`` reads the file ``path``; ``"cat"`` the training and test files
+    inside the folder ``path``. The workflow makes them the inputs of the
+    dataset job, so that editing one reruns what depends on it.
+    """
+    if name == "mat":
+        return [Path(path)]
+    if name == "cat":
+        return [Path(path) / CAT_TRAIN_FILE, Path(path) / CAT_TEST_FILE]
+    return []
 
 
 def make_dataset(

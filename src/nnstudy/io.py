@@ -11,7 +11,6 @@ import csv
 import io as io_module
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import h5py
@@ -20,23 +19,32 @@ import numpy as np
 from nnstudy import __version__
 
 
+def temporary_path(path):
+    """The one temporary name of ``path`` while it is written: ``.{name}.tmp`` beside it."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.tmp")
+
+
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it to ``path`` on success."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success.
+
+    The temporary name depends on ``path`` alone, not on chance: a job
+    killed with SIGKILL (which no ``finally`` survives) leaves its temporary
+    file behind, and the rerun that resumes the study writes the same name
+    again, overwriting the leftover and renaming it away. Each file has one
+    writer at a time (one job per output, Snakemake's lock per directory).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    # mkstemp makes the file private (0600); give it the usual umask-based mode.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    tmp = temporary_path(path)
+    # A leftover of a killed writer: start afresh, with the usual umask-based mode.
+    tmp.unlink(missing_ok=True)
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def to_jsonable(value):

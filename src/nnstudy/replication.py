@@ -392,6 +392,19 @@ def _resolve_data_dir(data_dir):
     return None if data_dir is None else Path(data_dir)
 
 
+def course_files(data_dir=None, experiments=None):
+    """The course files the chosen experiments read, present or not.
+
+    ``data_dir`` and ``experiments`` as for :func:`run_all`; no files without
+    a data folder.
+    """
+    data_dir = _resolve_data_dir(data_dir)
+    names = list(EXPERIMENTS) if experiments is None else list(experiments)
+    if data_dir is None:
+        return []
+    return [data_dir / file for name in names for file in EXPERIMENTS[name].files]
+
+
 def run_all(data_dir=None, experiments=None):
     """Run the course's experiments; return ``(table, skipped)``.
 

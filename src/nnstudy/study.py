@@ -159,13 +159,18 @@ def optimizer_params(config, optimizer):
     return {k: v for k, v in entry.items() if k not in ("method", "mini_batch")}
 
 
+def cell_runs(config):
+    """The (initializer, seed number) of every run of a cell, in batch order."""
+    return [(init, seed) for init in config["initializers"] for seed in config["seeds"]]
+
+
 def grid_specs(config, name, regularizer, learning_rate):
     """Every initializer x seed of one (dataset, regularizer) cell."""
     settings = regularizer_settings(regularizer, **config["regularizers"][regularizer])
+    scales = {init: (options or {}).get("scale") for init, options in config["initializers"].items()}
     return [
-        ModelSpec(init, model_seed(name, seed), learning_rate, options.get("scale"), **settings)
-        for init, options in ((i, o or {}) for i, o in config["initializers"].items())
-        for seed in config["seeds"]
+        ModelSpec(init, model_seed(name, seed), learning_rate, scales[init], **settings)
+        for init, seed in cell_runs(config)
     ]
 
 
@@ -243,11 +248,11 @@ def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
     rows: one dict per run, keyed by RUN_KEYS plus the metrics.
     """
     specs = grid_specs(config, name, regularizer, learning_rate)
-    seed_numbers = [seed for _ in config["initializers"] for seed in config["seeds"]]
+    seed_numbers = [seed for _, seed in cell_runs(config)]
     splits = replicate_splits(pool, name, seed_numbers)
     outcome = train_specs(config, name, optimizer, splits, specs)
     rows = []
-    for seed, spec, row in zip(seed_numbers, specs, outcome.rows()):
+    for (_, seed), spec, row in zip(cell_runs(config), specs, outcome.rows()):
         rows.append(
             {
                 "dataset": name,

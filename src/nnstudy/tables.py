@@ -14,7 +14,7 @@ from importlib import metadata as importlib_metadata
 import numpy as np
 import pandas as pd
 
-from nnstudy import io
+from nnstudy import integrity, io
 from nnstudy.study import RUN_KEYS
 
 ACCURACIES = ("train_accuracy", "dev_accuracy", "test_accuracy")
@@ -198,7 +198,13 @@ def _write_text(path, text):
 
 
 def write_all(runs, run_files, tuning, gradcheck, timings, outputs, config):
-    """Build and write every table; return {name: number of rows}."""
+    """Build and write every table; return {name: number of rows}.
+
+    Every cell's rows and run file are cross-checked first
+    (:func:`nnstudy.integrity.check_cells`), so that nothing is written from
+    results that disagree with the configuration or with each other.
+    """
+    integrity.check_cells(runs, run_files, config)
     meta = {"config": config, "versions": package_versions()}
     built = {
         "runs": runs_table(runs, config),

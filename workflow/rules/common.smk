@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import nnstudy
+from nnstudy import datasets
 from nnstudy.config import validated
 from nnstudy.lectures import outputs as lecture_outputs
 
@@ -51,6 +52,39 @@ def dataset_config(wildcards):
         "datasets": {wildcards.dataset: {k: entry[k] for k in DATA_KEYS if k in entry}},
         "seeds": config["seeds"][:1],
     }
+
+
+def dataset_sources(wildcards):
+    """The data files a dataset is read from (none for a generator).
+
+    As inputs, an edited or replaced file reruns the dataset and everything
+    built from it (the checks before any job already require them to exist).
+    """
+    entry = config["datasets"][wildcards.dataset]
+    return [
+        str(path) for path in datasets.source_files(entry["source"], entry.get("path"))
+    ]
+
+
+def replication_sources(wildcards):
+    """The course files the replication reads, of those that exist now.
+
+    A missing course file is not an error (its experiment is skipped), so it
+    cannot be a plain input. Listing the files that exist still tracks it:
+    when it is added later, the set of inputs differs from the one recorded
+    for the last run, and Snakemake's `input` rerun trigger (on by default)
+    reruns the replication; removing one does the same, and an edited one
+    reruns it by its modification time.
+    """
+    from nnstudy.replication import course_files
+
+    experiments = config.get("replication", True)
+    chosen = None if isinstance(experiments, bool) else experiments
+    return [
+        str(path)
+        for path in course_files(config.get("course_data_dir"), chosen)
+        if path.is_file()
+    ]
 
 
 def gradcheck_config(wildcards):

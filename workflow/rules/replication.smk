@@ -1,4 +1,6 @@
 rule replicate:
+    input:
+        replication_sources,
     output:
         "results/tables/replication.csv",
     log:

@@ -5,15 +5,21 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import tables
+from nnstudy.integrity import ResultError
 
-written = tables.write_all(
-    runs=snakemake.input.rows,
-    run_files=snakemake.input.runs,
-    tuning=snakemake.input.tuning,
-    gradcheck=snakemake.input.gradcheck,
-    timings=snakemake.input.timings,
-    outputs=dict(snakemake.output.items()),
-    config=snakemake.params.config,
-)
+try:
+    written = tables.write_all(
+        runs=snakemake.input.rows,
+        run_files=snakemake.input.runs,
+        tuning=snakemake.input.tuning,
+        gradcheck=snakemake.input.gradcheck,
+        timings=snakemake.input.timings,
+        outputs=dict(snakemake.output.items()),
+        config=snakemake.params.config,
+    )
+except ResultError as error:
+    # One message naming the file and the remedy, not a traceback.
+    log.error(error)
+    raise SystemExit(str(error))
 for name, n_rows in written.items():
     log.info("%s: %d rows", name, n_rows)
