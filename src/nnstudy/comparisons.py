@@ -27,26 +27,26 @@ POWER = 0.8
 
 
 def iqm(scores):
-    """Interquartile mean of every score pooled: the mean of the middle 50%."""
-    return float(scipy_stats.trim_mean(np.asarray(scores, dtype=float), 0.25, axis=None))
+    """Interquartile mean of every score pooled: the mean of the middle 50%.
+
+    scores : (..., n_runs, n_tasks); leading axes are kept (bootstrap samples).
+    """
+    scores = np.asarray(scores, dtype=float)
+    flat = scores.reshape(*scores.shape[:-2], -1)
+    return scipy_stats.trim_mean(flat, 0.25, axis=-1)
 
 
 def mean_of_task_means(scores):
-    """Mean over tasks of each task's mean over runs."""
-    return float(np.mean(np.mean(scores, axis=0)))
+    """Mean over tasks of each task's mean over runs. scores : (..., n_runs, n_tasks)."""
+    return np.mean(np.mean(scores, axis=-2), axis=-1)
 
 
 def median_of_task_means(scores):
-    """Median over tasks of each task's mean over runs."""
-    return float(np.median(np.mean(scores, axis=0)))
+    """Median over tasks of each task's mean over runs. scores : (..., n_runs, n_tasks)."""
+    return np.median(np.mean(scores, axis=-2), axis=-1)
 
 
 AGGREGATES = {"iqm": iqm, "mean": mean_of_task_means, "median": median_of_task_means}
-
-
-def stratified_indices(n_runs, n_tasks, samples, seed):
-    """(samples, n_runs, n_tasks) row indices: runs redrawn with replacement within each task."""
-    return np.random.default_rng(seed).integers(0, n_runs, size=(samples, n_runs, n_tasks))
 
 
 def stratified_bootstrap(statistic, matrices, level=0.95, samples=BOOTSTRAP_SAMPLES, seed=0):
@@ -55,14 +55,16 @@ def stratified_bootstrap(statistic, matrices, level=0.95, samples=BOOTSTRAP_SAMP
     matrices : score matrices (n_runs, n_tasks) with the same number of
     tasks; runs are resampled within each task, tasks are kept (the claim
     is about these tasks). Each matrix is resampled independently, as in
-    rliable. Returns (low, high).
+    rliable. ``statistic`` takes arrays with a leading sample axis
+    (samples, n_runs, n_tasks) and returns (samples,). Returns (low, high).
     """
     gen = np.random.default_rng(seed)
-    values = np.empty(samples)
-    columns = [np.arange(m.shape[1])[None, :] for m in matrices]
-    for s in range(samples):
-        drawn = [m[gen.integers(0, m.shape[0], size=m.shape), c] for m, c in zip(matrices, columns)]
-        values[s] = statistic(*drawn)
+    drawn = []
+    for m in matrices:
+        m = np.asarray(m, dtype=float)
+        rows = gen.integers(0, m.shape[0], size=(samples, *m.shape))
+        drawn.append(m[rows, np.arange(m.shape[1])])
+    values = statistic(*drawn)
     tail = (1 - level) / 2
     low, high = np.quantile(values, [tail, 1 - tail])
     return float(low), float(high)
@@ -71,13 +73,14 @@ def stratified_bootstrap(statistic, matrices, level=0.95, samples=BOOTSTRAP_SAMP
 def probability_of_improvement(x, y):
     """P(X > Y) averaged over tasks, ties counting one half.
 
-    x : (n_x, n_tasks), y : (n_y, n_tasks). Within a task every run of X is
-    compared with every run of Y (the Mann-Whitney U statistic / n_x n_y).
+    x : (..., n_x, n_tasks), y : (..., n_y, n_tasks). Within a task every
+    run of X is compared with every run of Y (the Mann-Whitney U statistic
+    / n_x n_y).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    greater = (x[:, None, :] > y[None, :, :]).mean(axis=(0, 1))
-    ties = (x[:, None, :] == y[None, :, :]).mean(axis=(0, 1))
-    return float(np.mean(greater + 0.5 * ties))
+    a, b = x[..., :, None, :], y[..., None, :, :]
+    per_task = (a > b).mean(axis=(-3, -2)) + 0.5 * (a == b).mean(axis=(-3, -2))
+    return per_task.mean(axis=-1)
 
 
 # ---------------------------------------------------------------------------
@@ -201,9 +204,9 @@ def bayesian_signed_rank(differences, rope, samples=BAYES_SAMPLES, prior=0.5, se
     alpha = np.ones(d.size)
     alpha[0] = prior
     weights = np.random.default_rng(seed).dirichlet(alpha, samples)
-    # The mass of a region in one draw is w' H w; einsum keeps this one pass.
-    right = np.einsum("si,ij,sj->s", weights, above, weights)
-    left = np.einsum("si,ij,sj->s", weights, below, weights)
+    # The mass of a region in one draw is the quadratic form w' H w.
+    right = ((weights @ above) * weights).sum(axis=1)
+    left = ((weights @ below) * weights).sum(axis=1)
     middle = 1 - left - right
     winners = np.argmax(np.stack([right, middle, left], axis=1), axis=1)
     return tuple(float(np.mean(winners == i)) for i in range(3))
