@@ -411,3 +411,19 @@ def test_native_snakemake_report_has_figures_and_tables_with_captions(smoke_repo
     assert any(n.endswith("/index.html") and "/raw/" in n for n in names)
     for words in ("Decision boundaries on", "Report tables", "One row per trained network"):
         assert words in text, words
+
+
+def test_decision_boundaries_use_the_optimizer_best_on_dev_not_test():
+    # On test gd is far better (0.99 against 0.80); on dev adam is: the panels follow dev.
+    runs = pd.DataFrame({
+        "optimizer": ["gd", "gd", "adam", "adam"],
+        "status": ["ok", "ok", "ok", "ok"],
+        "dev_accuracy": [0.80, 0.80, 0.97, 0.99],
+        "test_accuracy": [0.99, 0.99, 0.80, 0.80],
+    })
+    assert report.boundary_optimizer(runs, chance_dev=0.5) == "adam"
+    # A diverged run counts at the dev chance rate: (0.97 + 0.99 + 0.5) / 3 = 0.82 < 0.83.
+    runs = pd.concat([runs, pd.DataFrame({"optimizer": ["adam"], "status": ["diverged"], "dev_accuracy": [np.nan],
+                                          "test_accuracy": [np.nan]})], ignore_index=True)
+    runs.loc[:1, "dev_accuracy"] = 0.83
+    assert report.boundary_optimizer(runs, chance_dev=0.5) == "gd"
