@@ -117,7 +117,7 @@ def test_analyze_writes_the_verdicts_and_every_statistics_table(tmp_path, capsys
                                       "p_holm", "p_a_better", "p_equivalent", "p_b_better", "verdict"]
     overall = verdicts[(verdicts["factor"] == "optimizer") & (verdicts["scope"] == "all")].iloc[0]
     assert (overall["level_a"], overall["level_b"], overall["verdict"]) == ("gd", "adam", "b better")
-    for name in ("interactions", "level_aggregates", "improvement", "critical_differences", "power",
+    for name in ("interaction_tests", "level_aggregates", "improvement", "critical_differences", "power",
                  "failing_levels", "verdicts_without_failing"):
         assert (tmp_path / "out" / f"{name}.csv").is_file()
     assert (tmp_path / "out" / "critical_difference-optimizer.png").stat().st_size > 0

@@ -149,3 +149,12 @@ def test_power_matches_simulated_t_tests():
     assert comparisons.paired_power(0.01, sd, needed) >= 0.8 > comparisons.paired_power(0.01, sd, needed - 1)
     draws = 0.01 + sd * gen.standard_normal((20000, needed))
     assert np.mean(scipy_stats.ttest_1samp(draws, 0.0, axis=1).pvalue <= 0.05) >= 0.79
+
+
+def test_power_stays_defined_with_two_blocks_and_a_large_effect():
+    assert comparisons.paired_power(0.35, 0.001, 2) == pytest.approx(1.0, abs=0.01)
+    effect = comparisons.detectable_effect(0.001, 2)
+    assert 0 < effect < 0.02
+    assert comparisons.paired_power(effect, 0.001, 2) == pytest.approx(0.8, abs=1e-6)
+    draws = effect + 0.001 * np.random.default_rng(1).standard_normal((20000, 2))
+    assert np.mean(scipy_stats.ttest_1samp(draws, 0.0, axis=1).pvalue <= 0.05) == pytest.approx(0.8, abs=0.01)

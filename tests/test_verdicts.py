@@ -149,3 +149,14 @@ def test_prepare_runs_scores_a_diverged_run_at_chance_and_counts_stalls():
     frame = verdicts.prepare_runs(runs, chance)
     assert frame.loc[0, "score"] == 0.52 and frame.loc[0, "failed"]
     assert frame.loc[1, "failed"] and not frame.loc[2:, "failed"].any()
+
+
+def test_two_blocks_inside_the_rope_are_not_called_equivalent_when_the_interval_is_wide():
+    # The signed-rank posterior puts everything in the ROPE; the t test's interval does not.
+    wide = [0.001, 0.009]
+    assert not verdicts.inside_rope(wide, rope=0.01)
+    assert verdicts.inside_rope([0.001, 0.002, 0.0015, 0.0012], rope=0.01)
+    assert verdicts.simple_verdict(0.005, False, 1.0, 1.0) == "undecided"
+    assert verdicts.simple_verdict(0.001, True, 1.0, 0.99) == "equivalent"
+    assert verdicts.simple_verdict(0.001, True, 1.0, 0.90) == "undecided"
+    assert verdicts.simple_verdict(-0.05, False, 0.01, 0.0) == "b better"

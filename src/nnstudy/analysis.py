@@ -13,7 +13,7 @@ Tables (``blocks`` says what each test counts):
 * ``verdicts_without_failing``: the same, each factor compared on the runs
   at no failing level of another factor;
 * ``failing_levels``: failure counts charged to the level that predicts them;
-* ``interactions``: factor x factor and factor x dataset heterogeneity tests;
+* ``interaction_tests``: factor x factor and factor x dataset heterogeneity tests;
 * ``level_aggregates``: IQM, mean and median per level, stratified bootstrap
   intervals (seeds resampled within datasets);
 * ``improvement``: P(A > B) for every pair with stratified bootstrap intervals;
@@ -164,7 +164,7 @@ def analysis_tables(frame, levels, rope=verdicts.ROPE, target=TARGET_EFFECT, alp
         "verdict_details": details,
         "verdicts_without_failing": clean,
         "failing_levels": failing,
-        "interactions": interactions,
+        "interaction_tests": interactions,
         "level_aggregates": level_aggregates(frame, levels, bootstrap_samples),
         "improvement": improvement(frame, levels, bootstrap_samples),
         "critical_differences": cd,

@@ -223,7 +223,19 @@ def paired_power(effect, sd, n, alpha=0.05):
     df = n - 1
     critical = scipy_stats.t.ppf(1 - alpha / 2, df)
     noncentrality = effect * math.sqrt(n) / sd
-    return float(scipy_stats.nct.sf(critical, df, noncentrality) + scipy_stats.nct.cdf(-critical, df, noncentrality))
+    power = float(scipy_stats.nct.sf(critical, df, noncentrality) + scipy_stats.nct.cdf(-critical, df, noncentrality))
+    if math.isnan(power):
+        # scipy's noncentral t gives up far in the tail (few blocks, large effect): integrate
+        # T = (Z + delta) / sqrt(V / df) over V ~ chi2(df) instead.
+        from scipy.integrate import quad
+
+        def rejected(v):
+            c = critical * math.sqrt(v / df)
+            return (scipy_stats.norm.sf(c - noncentrality) + scipy_stats.norm.cdf(-c - noncentrality)) \
+                * scipy_stats.chi2.pdf(v, df)
+
+        power = float(min(1.0, quad(rejected, 0, np.inf, limit=200)[0]))
+    return power
 
 
 def detectable_effect(sd, n, alpha=0.05, power=POWER):

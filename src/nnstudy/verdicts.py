@@ -19,7 +19,9 @@ factor (all pairs, all scopes), so the chance of any false "a better" /
 "b better" about a factor stays at alpha.
 
 Verdict of a simple-effect row (``<factor>=<level>``, ``dataset=<name>``):
-``equivalent`` when P(equivalent) >= EQUIVALENCE_PROBABILITY, else ``a
+``equivalent`` when P(equivalent) >= EQUIVALENCE_PROBABILITY and two
+one-sided t tests put the mean inside the ROPE (the 90% interval inside
+it), else ``a
 better`` / ``b better`` when p_holm <= alpha, else ``undecided``. The
 overall row (``all``) gets the same unless its effect *depends* on another
 factor or on the dataset: a heterogeneity test of its simple effects is
@@ -272,8 +274,19 @@ def factor_interactions(frame, factor, levels, alpha=ALPHA):
     return table
 
 
-def simple_verdict(estimate, p_holm, p_equivalent, alpha=ALPHA):
-    if p_equivalent >= EQUIVALENCE_PROBABILITY:
+def inside_rope(blocks, rope=ROPE, alpha=ALPHA):
+    """Two one-sided t tests at ``alpha``: is the mean difference within +-rope? (the 90% interval inside it)."""
+    x = np.asarray(blocks, dtype=float)
+    if x.size < 2:
+        return False
+    half = scipy_stats.t.ppf(1 - alpha, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    return bool(abs(x.mean()) + half <= rope)
+
+
+def simple_verdict(estimate, equivalent_by_tost, p_holm, p_equivalent, alpha=ALPHA):
+    # Equivalence needs both the posterior and the frequentist test: with two or three blocks
+    # the signed-rank posterior can sit inside the ROPE while the t interval is far wider.
+    if p_equivalent >= EQUIVALENCE_PROBABILITY and equivalent_by_tost:
         return "equivalent"
     if p_holm <= alpha:
         return "a better" if estimate > 0 else "b better"
@@ -295,7 +308,7 @@ def factor_verdicts(frame, factor, levels, rope=ROPE, alpha=ALPHA, bayes_samples
     wide = matched_differences(frame, factor, levels)
     index = wide.index.to_frame(index=False)
     codes = {name: pd.factorize(index[name])[0] for name in index.columns}
-    rows = []
+    rows, equivalent_by_tost = [], []
     for a, b in itertools.combinations(wide.columns, 2):
         d = (wide[a] - wide[b]).to_numpy()
         valid = ~np.isnan(d)
@@ -303,6 +316,7 @@ def factor_verdicts(frame, factor, levels, rope=ROPE, alpha=ALPHA, bayes_samples
             keep = valid if mask is None else valid & (index[mask[0]] == mask[1]).to_numpy()
             x = block_means(d[keep], codes[blocks][keep])
             estimate, low, high, p = t_summary(x)
+            equivalent_by_tost.append(inside_rope(x, rope, alpha))
             if x.size:
                 better_a, equivalent, better_b = comparisons.bayesian_signed_rank(x, rope, samples=bayes_samples)
             else:
@@ -315,8 +329,9 @@ def factor_verdicts(frame, factor, levels, rope=ROPE, alpha=ALPHA, bayes_samples
     table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_holm", "verdict")])
     table["p_holm"] = comparisons.holm(table["p_value"].astype(float))
     table["verdict"] = [
-        simple_verdict(e, p, q, alpha) if not math.isnan(p) else "undecided"
-        for e, p, q in zip(table["estimate"], table["p_holm"].fillna(1.0), table["p_equivalent"].fillna(0.0))
+        simple_verdict(e, tost, p, q, alpha) if not math.isnan(p) else "undecided"
+        for e, tost, p, q in zip(table["estimate"], equivalent_by_tost, table["p_holm"],
+                                 table["p_equivalent"].fillna(0.0))
     ]
     for index in table.index[table["scope"] == "all"]:
         a, b = table.at[index, "level_a"], table.at[index, "level_b"]
