@@ -427,3 +427,20 @@ def test_decision_boundaries_use_the_optimizer_best_on_dev_not_test():
                                           "test_accuracy": [np.nan]})], ignore_index=True)
     runs.loc[:1, "dev_accuracy"] = 0.83
     assert report.boundary_optimizer(runs, chance_dev=0.5) == "gd"
+
+
+def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
+    from test_verdicts import SMALL, planted_runs
+
+    from nnstudy import analysis, verdicts
+
+    # Adam rescues x10 networks that stall with gd; under He the two are equal.
+    runs = planted_runs(0, lambda d, i, r, o: -0.3 if (i == "x10" and o != "adam") else 0.0, SMALL)
+    derived = analysis.analysis_tables(verdicts.prepare_runs(runs), SMALL, bootstrap_samples=200, bayes_samples=500)
+    points = report.summary_points(derived, SMALL, rope=0.01)
+    optimizer = next(p for p in points if p.startswith("<b>Optimizer</b>"))
+    assert "gd − adam (all)" in optimizer and "<b>depends on the other factors or the dataset</b>" in optimizer
+    assert "varies with initializer" in optimizer
+    assert "gd − adam (initializer=he)" in optimizer and "<b>practically equivalent</b>" in optimizer
+    assert not any("best" in p for p in points)
+    assert any("does not show that an interaction is absent" in p for p in points)

@@ -1104,6 +1104,12 @@ def summary_points(derived, levels, rope):
         text = f"<b>{factor.capitalize()}</b>, across datasets ({blocks}): " + "; ".join(
             _claim(row) for row in part.to_dict("records")) + "."
         for row in part[part["verdict"] == "depends"].to_dict("records"):
+            varies = tests[(tests["factor"] == factor) & (tests["level_a"] == row["level_a"])
+                           & (tests["level_b"] == row["level_b"]) & tests["significant"]]
+            if len(varies):
+                text += (f" {html.escape(row['level_a'])} − {html.escape(row['level_b'])} varies with "
+                         + ", ".join(f"{html.escape(r.across)} (p<sub>Holm</sub> {_p(r.p_holm)})"
+                                     for r in varies.itertuples()) + ".")
             simple = table[(table["factor"] == factor) & (table["level_a"] == row["level_a"])
                            & (table["level_b"] == row["level_b"]) & (table["scope"] != "all")
                            & (table["verdict"] != "undecided")]
