@@ -22,7 +22,7 @@ from conftest import REPO, course_data_dir, snakemake
 from nnstudy import report
 
 SMOKE = REPO / "config" / "smoke.yaml"
-SECTIONS = ("summary", "replication", "overview", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
+SECTIONS = ("summary", "replication", "overview", "verdicts", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
 
 
 # ---------------------------------------------------------------------------
