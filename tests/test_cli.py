@@ -154,3 +154,29 @@ def test_out_in_a_folder_yet_to_be_made_is_accepted(tmp_path):
     out = tmp_path / "new" / "deeper" / "run.h5"
     assert main(["train", "--dataset", "circles", "--epochs", "1", "--out", str(out)]) == 0
     assert out.is_file()
+
+
+def test_analyze_writes_the_verdicts_and_every_statistics_table(tmp_path, capsys):
+    import pandas as pd
+
+    from test_verdicts import SMALL, planted_runs
+
+    runs = planted_runs(0, lambda d, i, r, o: 0.05 * (o == "adam"), SMALL)
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    assert main(["analyze", str(tmp_path / "runs.csv"), "--out", str(tmp_path / "out"), "--rope", "0.01"]) == 0
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
+    assert list(verdicts.columns) == ["factor", "level_a", "level_b", "scope", "estimate", "ci_low", "ci_high",
+                                      "p_holm", "p_a_better", "p_equivalent", "p_b_better", "verdict"]
+    overall = verdicts[(verdicts["factor"] == "optimizer") & (verdicts["scope"] == "all")].iloc[0]
+    assert (overall["level_a"], overall["level_b"], overall["verdict"]) == ("gd", "adam", "b better")
+    for name in ("interaction_tests", "level_aggregates", "improvement", "critical_differences", "power",
+                 "failing_levels", "verdicts_without_failing"):
+        assert (tmp_path / "out" / f"{name}.csv").is_file()
+    assert (tmp_path / "out" / "critical_difference-optimizer.png").stat().st_size > 0
+    assert "b better" in capsys.readouterr().out
+
+
+def test_analyze_names_the_missing_columns(tmp_path, capsys):
+    (tmp_path / "runs.csv").write_text("dataset,seed\nd0,0\n")
+    assert main(["analyze", str(tmp_path / "runs.csv"), "--out", str(tmp_path / "out")]) == 2
+    assert "missing: initializer, optimizer, regularizer, status" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from conftest import REPO, course_data_dir, snakemake
 from nnstudy import report
 
 SMOKE = REPO / "config" / "smoke.yaml"
-SECTIONS = ("summary", "replication", "overview", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
+SECTIONS = ("summary", "replication", "overview", "verdicts", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
 
 
 # ---------------------------------------------------------------------------
@@ -412,3 +412,36 @@ def test_native_snakemake_report_has_figures_and_tables_with_captions(smoke_repo
     assert any(n.endswith("ro-crate-metadata.json") for n in names)
     for words in ("Decision boundaries on", "Report tables", "One row per trained network"):
         assert words in text, words
+
+
+def test_decision_boundaries_use_the_optimizer_best_on_dev_not_test():
+    # On test gd is far better (0.99 against 0.80); on dev adam is: the panels follow dev.
+    runs = pd.DataFrame({
+        "optimizer": ["gd", "gd", "adam", "adam"],
+        "status": ["ok", "ok", "ok", "ok"],
+        "dev_accuracy": [0.80, 0.80, 0.97, 0.99],
+        "test_accuracy": [0.99, 0.99, 0.80, 0.80],
+    })
+    assert report.boundary_optimizer(runs, chance_dev=0.5) == "adam"
+    # A diverged run counts at the dev chance rate: (0.97 + 0.99 + 0.5) / 3 = 0.82 < 0.83.
+    runs = pd.concat([runs, pd.DataFrame({"optimizer": ["adam"], "status": ["diverged"], "dev_accuracy": [np.nan],
+                                          "test_accuracy": [np.nan]})], ignore_index=True)
+    runs.loc[:1, "dev_accuracy"] = 0.83
+    assert report.boundary_optimizer(runs, chance_dev=0.5) == "gd"
+
+
+def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
+    from test_verdicts import SMALL, planted_runs
+
+    from nnstudy import analysis, verdicts
+
+    # Adam rescues x10 networks that stall with gd; under He the two are equal.
+    runs = planted_runs(0, lambda d, i, r, o: -0.3 if (i == "x10" and o != "adam") else 0.0, SMALL)
+    derived = analysis.analysis_tables(verdicts.prepare_runs(runs), SMALL, bootstrap_samples=200, bayes_samples=500)
+    points = report.summary_points(derived, SMALL, rope=0.01)
+    optimizer = next(p for p in points if p.startswith("<b>Optimizer</b>"))
+    assert "gd − adam (all)" in optimizer and "<b>depends on the other factors or the dataset</b>" in optimizer
+    assert "varies with initializer" in optimizer
+    assert "gd − adam (initializer=he)" in optimizer and "<b>practically equivalent</b>" in optimizer
+    assert not any("best" in p for p in points)
+    assert any("does not show that an interaction is absent" in p for p in points)

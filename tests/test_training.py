@@ -211,6 +211,24 @@ def test_early_stopping_restores_the_best_recorded_weights():
     assert result.stop_step[0] == -1 and result.steps == 300
 
 
+def test_best_step_is_the_record_early_stopping_keeps():
+    # The best record is chosen on dev cost, as early stopping chooses it, not on dev accuracy.
+    data = noisy_data_with_dev()
+    arch = network.Architecture((2, 32, 32, 1), "relu", "sigmoid")
+    seeds = [1, 2, 3]
+    params = initializers.initialize(arch.layer_sizes, "he", seeds)
+    config = training.TrainConfig(epochs=300, eval_every=1)
+    result = training.train(params, arch, optimizers.make_optimizer("adam"), data, config, learning_rate=0.01,
+                            patience=[0, 5, 20], seeds=seeds)
+    dev_cost, dev_accuracy = result.history["dev_cost"], result.history["dev_accuracy"]
+    steps = result.history["step"]
+    np.testing.assert_array_equal(result.best_step, steps[np.argmin(dev_cost, axis=1)])
+    # The two criteria disagree here, so the test tells them apart.
+    assert np.any(steps[np.argmax(dev_accuracy, axis=1)] != result.best_step)
+    for s in (1, 2):
+        assert result.stop_step[s] - result.best_step[s] == [5, 20][s - 1]
+
+
 # --- mini-batches and history ------------------------------------------------
 
 

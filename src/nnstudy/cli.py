@@ -1,4 +1,4 @@
-"""The ``nnstudy`` command line: try one combination, or replicate the course."""
+"""The ``nnstudy`` command line: try one combination, replicate the course, or analyze a runs table."""
 
 import argparse
 import os
@@ -175,6 +175,29 @@ def command_replicate(args):
     print(f"wrote {args.out}")
 
 
+def command_analyze(args):
+    import pandas as pd
+
+    from nnstudy import analysis, verdicts
+
+    runs = pd.read_csv(args.runs)
+    missing = sorted({"dataset", "seed", "status", "test_accuracy", "train_accuracy", *verdicts.FACTORS}
+                     - set(runs.columns))
+    if missing:
+        raise invalid("RUNS", args.runs, "a runs table with the columns of results/tables/runs.csv "
+                      f"(missing: {', '.join(missing)})")
+    chance = pd.read_csv(args.datasets).set_index("dataset")[["chance_train", "chance_test", "n_train"]] \
+        if args.datasets else None
+    # Levels in the order the table lists them (runs.csv follows the configuration).
+    levels = {f: list(dict.fromkeys(runs[f])) for f in verdicts.FACTORS}
+    tables = analysis.analysis_tables(verdicts.prepare_runs(runs, chance), levels, rope=args.rope,
+                                      target=args.target_effect)
+    for path in analysis.write_analysis(tables, args.out):
+        print(f"wrote {path}")
+    counts = tables["verdicts"]["verdict"].value_counts()
+    print("verdicts: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in verdicts.VERDICTS))
+
+
 def build_parser():
     from nnstudy.initializers import INITIALIZERS
     from nnstudy.network import ACTIVATIONS
@@ -250,6 +273,27 @@ def build_parser():
                            help="comma-separated subset of initialization, optimization, "
                            "regularization, gradient_check, logistic_regression (default: all)")
     replicate.set_defaults(func=command_replicate)
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="compute every statistics table and the verdicts from a runs table",
+        description="Compare the levels of each factor (initializer, regularizer, optimizer) "
+        "in a runs table with the columns of results/tables/runs.csv: verdicts per pair and "
+        "scope (DIR/verdicts.csv), interaction tests, IQM / mean / median with stratified "
+        "bootstrap intervals, probabilities of improvement, critical-difference tables and "
+        "diagrams, and a power panel.",
+    )
+    analyze.add_argument("runs", metavar="RUNS", help="runs table (CSV), e.g. results/tables/runs.csv")
+    analyze.add_argument("--out", required=True, metavar="DIR", help="folder for the tables and figures")
+    analyze.add_argument("--datasets", default=None,
+                         help="the report's datasets table (dataset, chance_train, chance_test, n_train): "
+                         "diverged runs then score the test chance rate and runs at chance count as "
+                         "failures; without it only divergence counts")
+    analyze.add_argument("--rope", type=float, default=0.01,
+                         help="region of practical equivalence, in accuracy (default 0.01)")
+    analyze.add_argument("--target-effect", type=float, default=0.02,
+                         help="effect the power panel sizes the design for (default 0.02)")
+    analyze.set_defaults(func=command_analyze)
     return parser
 
 

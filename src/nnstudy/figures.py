@@ -538,6 +538,15 @@ def bias_variance_plot(bias_variance, threshold, config):
 # All of them
 
 
+def critical_difference_plot(cd, factor, runs):
+    from nnstudy import analysis
+
+    caption = (f"From {_runs(runs)}: mean rank of each {factor} level over datasets (1 = best). Bars join levels that no pairwise "
+               "Wilcoxon signed-rank test (datasets as blocks, Holm-corrected) separates; the title gives the "
+               "Friedman test with the Iman-Davenport correction. Data: critical_differences.csv.")
+    return analysis.cd_diagram(cd, factor), caption
+
+
 def save(fig, folder, name):
     """Save ``fig`` as ``{name}.png`` and ``{name}.svg`` in ``folder``; return both paths."""
     folder = Path(folder)
@@ -566,6 +575,9 @@ def plans(tables, config):
         todo.append(("effects", "interactions", "Interactions",
                      lambda: interaction_plot(tables["interaction_means"], runs)))
     todo.append(("effects", "profiles", "Performance profiles", lambda: profiles_plot(tables["profiles"], runs)))
+    for factor in dict.fromkeys(tables["critical_differences"]["factor"]):
+        todo.append(("verdicts", f"critical_difference-{factor}", f"Critical differences: {factor}",
+                     lambda factor=factor: critical_difference_plot(tables["critical_differences"], factor, runs)))
     for d in datasets:
         if (tables["curves"]["dataset"] == d).any():
             todo.append(("dynamics", f"curves-{d}", f"Learning curves on {d}",

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from nnstudy import io, network, stats, tables
+from nnstudy import analysis, io, network, stats, tables, verdicts
 from nnstudy.experiment import architecture_for
 from nnstudy.study import model_seed
 
@@ -86,6 +86,16 @@ TABLES = (
     "bias_variance",
     "stage_times",
     "versions",
+    "verdicts",
+    "verdict_details",
+    "verdicts_without_failing",
+    "failing_levels",
+    "interaction_tests",
+    "level_aggregates",
+    "improvement",
+    "critical_differences",
+    "pairwise_wilcoxon",
+    "power",
 )
 TEXT_TABLES = (
     "datasets",
@@ -108,6 +118,14 @@ TEXT_TABLES = (
     "bias_variance",
     "stage_times",
     "versions",
+    "verdicts",
+    "verdicts_without_failing",
+    "failing_levels",
+    "interaction_tests",
+    "level_aggregates",
+    "improvement",
+    "critical_differences",
+    "power",
 )
 
 # The course's own reporting choices, stated beside the replication table.
@@ -543,11 +561,20 @@ def norm_tables(run_data, config, reference):
     return norms, summary, by_regularizer
 
 
+def boundary_optimizer(runs, chance_dev):
+    """The optimizer with the best mean dev accuracy (diverged runs at the dev chance rate).
+
+    Chosen on dev, never on test, like every other choice the report makes.
+    """
+    dev = runs["dev_accuracy"].where(runs["status"] != "diverged", chance_dev).fillna(chance_dev)
+    return dev.groupby(runs["optimizer"], sort=False).mean().idxmax()
+
+
 def boundary_tables(run_data, data_files, datasets, scored, config):
     """Gridded predictions of every initializer x regularizer of the 2-D datasets.
 
-    One model per panel: the dataset's best optimizer (highest mean score)
-    and the first configured seed. Returns (grid, training points, models):
+    One model per panel: the dataset's best optimizer on dev
+    (:func:`boundary_optimizer`) and the first configured seed. Returns (grid, training points, models):
     grid rows hold x1, x2 (standardized inputs), the predicted label and
     ``probability`` (of class 1 for two classes, of the predicted class
     otherwise).
@@ -561,7 +588,8 @@ def boundary_tables(run_data, data_files, datasets, scored, config):
         entry = config["datasets"][dataset]
         arch = architecture_for(splits, entry["hidden_layers"], config.get("hidden_activation", "relu"))
         part = scored[scored["dataset"] == dataset]
-        optimizer = part.groupby("optimizer", sort=False)["score"].mean().idxmax()
+        chance_dev = float(datasets.loc[datasets["dataset"] == dataset, "chance_dev"].iloc[0])
+        optimizer = boundary_optimizer(part, chance_dev)
         X = splits.X_train
         low, high = X.min(axis=1), X.max(axis=1)
         pad = BOUNDARY_MARGIN * (high - low)
@@ -730,6 +758,11 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, replication_sk
     out["bias_variance"] = bias_variance(summary, out["run_labels"])
     out["stage_times"] = stage_times(benchmarks_dir, inputs.get("timings"))
     out["versions"] = versions_table()
+    # The statistics and verdicts, computed exactly as `nnstudy analyze` computes them.
+    chance = datasets.set_index("dataset")[["chance_train", "chance_test", "n_train"]]
+    out.update(analysis.analysis_tables(verdicts.prepare_runs(inputs["runs"], chance), levels,
+                                        rope=config["analysis"]["rope"],
+                                        target=config["analysis"]["target_effect"]))
     assert set(out) == set(TABLES), set(out) ^ set(TABLES)
     return out
 
@@ -855,8 +888,34 @@ def display_tables(derived, config):
                                        "avoidable_bias", "variance", "reading"]], 3)
     shown["stage_times"] = _plain(d["stage_times"], 2)
     shown["versions"] = d["versions"].astype(object)
+    shown["verdicts"] = verdicts_display(d["verdict_details"])
+    shown["verdicts_without_failing"] = verdicts_display(d["verdicts_without_failing"])
+    for name in ("failing_levels", "interaction_tests", "level_aggregates", "improvement", "critical_differences",
+                 "power"):
+        shown[name] = _plain(d[name], 3)
     assert set(shown) == set(TEXT_TABLES), set(shown) ^ set(TEXT_TABLES)
     return shown
+
+
+def verdicts_display(details):
+    """verdicts.csv as the report shows it: one row per pair and scope, with what the test counted."""
+    if not len(details):
+        return pd.DataFrame({"note": ["no factor has two levels: nothing to compare"]})
+    return pd.DataFrame(
+        {
+            "factor": details["factor"],
+            "comparison": details["level_a"] + " − " + details["level_b"],
+            "scope": details["scope"],
+            "blocks": [f"{n} {b}" for n, b in zip(details["n_blocks"], details["blocks"])],
+            "estimate [95% CI]": [_interval(m, lo, hi) for m, lo, hi in
+                                  zip(details["estimate"], details["ci_low"], details["ci_high"])],
+            "p (Holm)": [_p(v) for v in details["p_holm"]],
+            "P(a better)": [_number(v, 2) for v in details["p_a_better"]],
+            "P(equivalent)": [_number(v, 2) for v in details["p_equivalent"]],
+            "P(b better)": [_number(v, 2) for v in details["p_b_better"]],
+            "verdict": details["verdict"],
+        }
+    ).astype(object)
 
 
 def _effects_display(effects):
@@ -1013,65 +1072,76 @@ def _template_file(name):
     return resources.files("nnstudy").joinpath(f"templates/{name}").read_text()
 
 
-def summary_points(derived, levels):
-    """The report's answer in sentences, each backed by a table row."""
+def _claim(row):
+    """One verdicts.csv row in words: scope, estimate with interval, verdict, posterior probabilities."""
+    a, b = html.escape(row["level_a"]), html.escape(row["level_b"])
+    verdict = {"a better": f"{a} better", "b better": f"{b} better", "equivalent": "practically equivalent",
+               "undecided": "undecided", "depends": "depends on the other factors or the dataset"}[row["verdict"]]
+    interval = "" if math.isnan(row["ci_low"]) else f" [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+    return (f"{a} − {b} ({html.escape(row['scope'])}): {row['estimate']:+.3f}{interval}, "
+            f"p<sub>Holm</sub> {_p(row['p_holm'])}, P({a} better) {row['p_a_better']:.2f}, "
+            f"P(equivalent) {row['p_equivalent']:.2f}, P({b} better) {row['p_b_better']:.2f}: <b>{verdict}</b>")
+
+
+def summary_points(derived, levels, rope):
+    """The report's answer in sentences, each one a row of verdicts.csv (or of the tables it names)."""
     points = []
-    effects = derived["effects"]
-    ranks = derived["rank_summary"]
-    counts = derived["failure_counts"]
-    n_datasets = int(ranks["datasets"].max()) if len(ranks) else 0
+    table = derived["verdict_details"]
+    failing = derived["failing_levels"]
+    tests = derived["interaction_tests"]
+    marked = failing[failing["step"] > 0]
+    if len(marked):
+        items = [f"{html.escape(r.factor)} {html.escape(r.level)}: {r.failed} of {r.runs} runs failed"
+                 for r in marked.itertuples()]
+        points.append("<b>Failing levels</b> (diverged or stalled at chance in most of their runs; each failure "
+                      "charged to the level that predicts it): " + "; ".join(items)
+                      + ". The verdicts of the other factors without these runs are in verdicts_without_failing.csv.")
     for factor in FACTORS:
-        part = ranks[ranks["factor"] == factor].sort_values(["mean_rank", "mean_score"], ascending=[True, False])
-        if len(part) < 2:
+        part = table[(table["factor"] == factor) & (table["scope"] == "all")]
+        if not len(part):
             continue
-        best = part.iloc[0]
-        text = (f"<b>{factor.capitalize()}: {html.escape(best['level'])}</b> has the best mean rank "
-                f"({best['mean_rank']:.2f} over {n_datasets} dataset{'s' if n_datasets != 1 else ''}, "
-                f"best on {best['best_on']}).")
-        comparisons = []
-        for other in part["level"].iloc[1:]:
-            row = effects[(effects["factor"] == factor)
-                          & (((effects["level_a"] == best["level"]) & (effects["level_b"] == other))
-                             | ((effects["level_a"] == other) & (effects["level_b"] == best["level"])))]
-            if not len(row):
-                continue
-            row = row.iloc[0]
-            sign = 1 if row["level_a"] == best["level"] else -1
-            low, high = sorted((sign * row["ci_low"], sign * row["ci_high"]))
-            verdict = "significant" if row["significant"] else "not significant"
-            comparisons.append(
-                f"vs {html.escape(other)}: {sign * row['mean_difference']:+.3f} "
-                f"[{low:+.3f}, {high:+.3f}], p<sub>Holm</sub> {_p(row['p_holm'])}, "
-                f"r = {sign * row['rank_biserial']:+.2f} ({verdict}, {row['n']} matched units)"
-            )
-        if comparisons:
-            text += " Paired differences in test accuracy: " + "; ".join(comparisons) + "."
-        notes = []
-        for row in counts[counts["by"] == factor].to_dict("records"):
-            for label in ("stalled at chance", "diverged"):
-                if row["runs"] and row[label] / row["runs"] >= 0.5:
-                    notes.append(f"{html.escape(row['level'])}: {row[label]} of {row['runs']} runs {label}")
-        if notes:
-            text += " Why: " + "; ".join(notes) + " (see Diagnostics)."
+        blocks = f"{int(part['n_blocks'].iloc[0])} {part['blocks'].iloc[0]} as blocks"
+        text = f"<b>{factor.capitalize()}</b>, across datasets ({blocks}): " + "; ".join(
+            _claim(row) for row in part.to_dict("records")) + "."
+        for row in part[part["verdict"] == "depends"].to_dict("records"):
+            varies = tests[(tests["factor"] == factor) & (tests["level_a"] == row["level_a"])
+                           & (tests["level_b"] == row["level_b"]) & tests["significant"]]
+            if len(varies):
+                text += (f" {html.escape(row['level_a'])} − {html.escape(row['level_b'])} varies with "
+                         + ", ".join(f"{html.escape(r.across)} (p<sub>Holm</sub> {_p(r.p_holm)})"
+                                     for r in varies.itertuples()) + ".")
+            simple = table[(table["factor"] == factor) & (table["level_a"] == row["level_a"])
+                           & (table["level_b"] == row["level_b"]) & (table["scope"] != "all")
+                           & (table["verdict"] != "undecided")]
+            if len(simple):
+                text += (f" Where {html.escape(row['level_a'])} − {html.escape(row['level_b'])} is decided: "
+                         + "; ".join(_claim(r) for r in simple.to_dict("records")) + ".")
         points.append(text)
-    units = int(effects["n"].max()) if len(effects) else 0
-    if 0 < units < 6:
-        points.append(
-            f"<b>How sure:</b> with only {units} matched units the smallest two-sided p-value a Wilcoxon test "
-            f"can give is {2 / 2 ** units:.3f}, so no difference can be significant at "
-            f"{stats.ALPHA}: this study is too small to settle any comparison, whatever the point estimates say."
-        )
-    top = interactions_that_matter(derived["interactions"], limit=3)
-    if len(top) and top["significant"].any():
-        items = [
-            f"{html.escape(r.level_a1)} − {html.escape(r.level_a2)} is {r.mean_difference:+.3f} higher with "
-            f"{html.escape(r.level_b1)} than with {html.escape(r.level_b2)} (p<sub>Holm</sub> {_p(r.p_holm)})"
-            for r in top.itertuples() if r.significant
-        ]
-        points.append("<b>Interactions:</b> the best choice depends on the others: " + "; ".join(items) + ".")
-    elif len(derived["interactions"]):
-        points.append("<b>Interactions:</b> no interaction contrast is significant after Holm's correction; "
-                      "the main effects above can be read on their own.")
+    if len(tests):
+        found = tests[tests["significant"]]
+        text = (f"<b>Interactions:</b> {len(found)} of {len(tests)} heterogeneity tests (each pair's effect across "
+                "the levels of another factor, datasets as blocks, and across datasets, seeds as replicates) are "
+                "significant after Holm's correction")
+        if len(found):
+            text += ": " + "; ".join(
+                f"{html.escape(r.level_a)} − {html.escape(r.level_b)} varies with {html.escape(r.across)} "
+                f"(p<sub>Holm</sub> {_p(r.p_holm)})" for r in found.head(6).itertuples())
+        text += (". A test that finds nothing does not show that an interaction is absent; see the power panel "
+                 "for the effects this design can detect.")
+        points.append(text)
+    power = derived["power"]
+    across = power[power["blocks"] == "datasets"]["detectable_effect"].dropna()
+    within = power[power["blocks"] == "seeds"]["detectable_effect"].dropna()
+    if len(across) or len(within):
+        text = "<b>How sure:</b> at 80% power (two-sided t test, α = 0.05, before Holm) this design detects paired"
+        if len(across):
+            text += (f" effects from {across.min():.3f} to {across.max():.3f} across datasets "
+                     f"({int(power['n_blocks'][power['blocks'] == 'datasets'].max())} datasets)")
+        if len(within):
+            text += (f"{' and' if len(across) else ''} from {within.min():.3f} to {within.max():.3f} within one "
+                     f"dataset ({int(power['n_blocks'][power['blocks'] == 'seeds'].max())} seeds)")
+        text += f"; levels closer than the region of practical equivalence ({rope:g}) are called equivalent."
+        points.append(text)
     return points
 
 
@@ -1143,7 +1213,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         tables=tables_html,
         overview_blocks=overview_blocks,
         figures=by_section,
-        summary_points=summary_points(derived, levels),
+        summary_points=summary_points(derived, levels, config["analysis"]["rope"]),
         levels=levels,
         datasets=list(config["datasets"]),
         seeds=config["seeds"],
@@ -1164,6 +1234,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
             "interaction_min_effect": INTERACTION_MIN_EFFECT,
             "match_tolerance": MATCH_TOLERANCE,
             "bootstrap_samples": stats.BOOTSTRAP_SAMPLES,
+            "rope": config["analysis"]["rope"],
             "alpha": stats.ALPHA,
             "top_combinations": TOP_COMBINATIONS,
             "combinations": int(len(derived["combination_ranks"])),

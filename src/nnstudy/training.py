@@ -125,7 +125,8 @@ class TrainResult:
         dropout) and "weight_norm" (Frobenius norms).
     status : (S,) one of STATUSES; stop_step (S,) the step at which a model
         diverged or stopped early (-1 otherwise); best_step (S,) the recorded
-        step with the best dev accuracy (train accuracy without a dev split).
+        step with the lowest dev cost, the record early stopping keeps (training
+        cost without a dev split).
     """
 
     params: dict
@@ -382,9 +383,10 @@ def train(
         stop_step[index] = outcome["stop_step"]
         steps = max(steps, outcome["steps"])
 
-    reference = history["dev_accuracy"] if data.X_dev is not None else history["train_accuracy"]
-    filled = np.where(np.isnan(reference), -np.inf, reference)
-    best_step = history["step"][np.argmax(filled, axis=1)]
+    # The best record is the one early stopping keeps: lowest dev cost (training cost without a dev split).
+    reference = history["dev_cost"] if data.X_dev is not None else history["cost"]
+    filled = np.where(np.isnan(reference), np.inf, reference)
+    best_step = history["step"][np.argmin(filled, axis=1)]
     return TrainResult(
         params=final,
         history=history,

@@ -34,6 +34,16 @@ REPORT_TABLES = [
     "bias_variance",
     "stage_times",
     "versions",
+    "verdicts",
+    "verdict_details",
+    "verdicts_without_failing",
+    "failing_levels",
+    "interaction_tests",
+    "level_aggregates",
+    "improvement",
+    "critical_differences",
+    "pairwise_wilcoxon",
+    "power",
 ]
 REPORT_TEXT_TABLES = [
     "datasets",
@@ -56,6 +66,14 @@ REPORT_TEXT_TABLES = [
     "bias_variance",
     "stage_times",
     "versions",
+    "verdicts",
+    "verdicts_without_failing",
+    "failing_levels",
+    "interaction_tests",
+    "level_aggregates",
+    "improvement",
+    "critical_differences",
+    "power",
 ]
 
 
