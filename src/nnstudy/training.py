@@ -3,8 +3,9 @@
 One code path covers full-batch and mini-batch training, every optimizer,
 L2, dropout and early stopping. Per-model quantities (learning rate, L2
 strength, keep probability, patience) are arrays along the model axis, so a
-step never loops over models. A model whose cost becomes non-finite is marked
-``diverged`` and frozen; the rest of its batch goes on.
+step never loops over models. A model that diverges (see
+:func:`diverging`) is marked ``diverged`` at that step and frozen; the rest of
+its batch goes on.
 
 Models never interact, so the batch is trained in chunks of models sized to
 stay in the processor's cache (see :func:`nnstudy.fused.chunk_size`). Each
@@ -35,6 +36,33 @@ _REFERENCE_PASSES = (network.forward, network.backward)
 
 STATUSES = ("ok", "diverged", "stopped_early")
 HISTORY_KEYS = ("cost", "train_accuracy", "dev_cost", "dev_accuracy", "grad_norm", "weight_norm")
+
+
+# The divergence rule. A run has diverged at the first step where its logits
+# are non-finite, or at the first record (every ``eval_every`` steps) where
+# its regularized training cost exceeds DIVERGENCE_COST_FACTOR times the
+# larger of its initial cost and 1, or where the Frobenius norm of any weight
+# matrix exceeds DIVERGENCE_WEIGHT_NORM. A run that converges never comes
+# near either bound: the cost of a trained network is below its initial cost,
+# and the largest initial weights of the study (random x10, 64 x 32) have a
+# norm of about 450. A run whose learning rate is far too large crosses them
+# within a few steps, long before its numbers overflow.
+DIVERGENCE_COST_FACTOR = 1e3
+DIVERGENCE_WEIGHT_NORM = 1e4
+
+
+def diverging(cost, initial_cost, weight_norms):
+    """(S,) flags: which models have diverged by the rule above.
+
+    cost, initial_cost : (S,) regularized training costs now and at step 0.
+    weight_norms : (S, L) Frobenius norms of the weight matrices now.
+    """
+    ceiling = DIVERGENCE_COST_FACTOR * np.maximum(initial_cost, 1.0)
+    return (
+        ~np.isfinite(cost)
+        | (cost > ceiling)
+        | ~(weight_norms <= DIVERGENCE_WEIGHT_NORM).all(axis=-1)
+    )
 
 
 def _positive_int(value):
@@ -390,6 +418,8 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
         "weight_norm": np.full((n_models, n_records, n_layers), np.nan),
     }
 
+    initial_cost = np.full(n_models, np.nan)
+
     def record(r, step):
         params = engine.params
         logits, grads = engine.evaluate(data.X, data.Y)
@@ -399,7 +429,9 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
             network.OUTPUTS[arch.output][2](logits) == data.y
         ).mean(axis=-1)
         history["grad_norm"][:, r] = _norms(grads, arch)
-        history["weight_norm"][:, r] = _norms(params, arch)
+        weight_norms = history["weight_norm"][:, r] = _norms(params, arch)
+        if r == 0:
+            initial_cost[:] = cost
         if data.X_dev is not None:
             dev_logits = engine.logits(data.X_dev)
             dev_cost = network.data_loss(dev_logits, data.Y_dev, arch)
@@ -407,8 +439,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
             history["dev_accuracy"][:, r] = (
                 network.OUTPUTS[arch.output][2](dev_logits) == data.y_dev
             ).mean(axis=-1)
-        newly = active & ~np.isfinite(cost)
-        _mark_diverged(newly, step)
+        _mark_diverged(active & diverging(cost, initial_cost, weight_norms), step)
         if early.any():
             _early_stopping(step, dev_cost)
         for key in HISTORY_KEYS:
