@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy import fused, network, rng
+from nnstudy import fused, network, optimizers, rng
 from nnstudy.errors import invalid
 from nnstudy.optimizers import apply_updates
 from nnstudy.schedules import check_schedule, learning_rate_at
@@ -229,6 +229,10 @@ class PlainEngine:
         )
         return np.isfinite(logits).all(axis=(-2, -1))
 
+    def last_gradients(self):
+        """A copy of the gradients of the last :meth:`gradients` call, keyed like the parameters."""
+        return {k: v.copy() for k, v in self._grads.items()}
+
     def update(self, rate, active=None):
         """Move every active model by ``-rate * direction``; the others keep their weights.
 
@@ -250,6 +254,38 @@ class PlainEngine:
     def logits(self, X):
         """Logits on ``X`` without dropout."""
         return network.forward(self.params, X, self.arch)[0]
+
+
+# Every engine a training step can take, by name: the gradient-check gate
+# checks each one (nnstudy.study.gradcheck_cell).
+ENGINES = {"plain": PlainEngine, "fused": fused.FusedEngine}
+
+
+def step_gradients(engine_class, params, X, Y, arch, lambd, keep_prob, uniforms, n_train):
+    """The gradients a training step of ``engine_class`` computes on one batch.
+
+    Built as :func:`train` builds them: the engine's own forward and backward
+    passes, its L2 term and its dropout (masks from ``uniforms`` for an engine
+    that wants masks), so a gradient check of this function checks the code
+    that trains.
+    params : {"W1": (S, n_1, n_0), ...}; X (n_0, b); Y (n_L, b).
+    lambd, keep_prob : (S,) arrays; uniforms : None or per hidden layer
+        (S, n_l, b) draws; n_train : the training-set size.
+    """
+    n_models = arch.check_params(params)
+    lambd_b, keep_b = _per_model_settings(lambd, keep_prob, n_models)
+    engine = engine_class(params, arch, optimizers.identity(), lambd_b, keep_b, n_train=n_train)
+    dropout = None
+    if uniforms is not None and np.any(np.asarray(keep_prob) < 1):
+        dropout = [u < keep_b for u in uniforms] if engine.wants_masks else uniforms
+    engine.gradients(X, Y, dropout)
+    return engine.last_gradients()
+
+
+def _per_model_settings(lambd, keep_prob, n_models):
+    """The engines' (S, 1, 1) L2 strengths (None without L2) and keep probabilities."""
+    lambd_b = network.per_model(lambd, n_models) if np.any(np.asarray(lambd) > 0) else None
+    return lambd_b, network.per_model(keep_prob, n_models)
 
 
 def _engine_class(optimizer):
@@ -393,8 +429,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, params, learning_rate, la
     n_models = len(learning_rate)
     m = data.X.shape[-1]
     lr0 = learning_rate.reshape(-1, 1, 1)
-    lambd_b = network.per_model(lambd, n_models) if np.any(lambd > 0) else None
-    keep_b = network.per_model(keep_prob, n_models)
+    lambd_b, keep_b = _per_model_settings(lambd, keep_prob, n_models)
     use_dropout = bool(np.any(keep_prob < 1))
     hidden_sizes = arch.layer_sizes[1:-1]
     engine = engine_class(params, arch, optimizer, lambd_b, keep_b, n_train=m)
