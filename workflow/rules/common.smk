@@ -1,8 +1,13 @@
 # Configuration checks and the tables that drive the wildcards.
 
 import nnstudy
-from nnstudy.config import validated
+from nnstudy.config import read_yaml, validated
 from nnstudy.lectures import outputs as lecture_outputs
+
+# Snakemake's YAML reader keeps the last of two equal keys without a word:
+# read every config file again with the reader that refuses them.
+for path in workflow.configfiles:
+    read_yaml(path)
 
 config = validated(config, workflow.source_path("../schemas/config.schema.yaml"))
 
