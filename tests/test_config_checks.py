@@ -112,3 +112,12 @@ def test_the_workflow_refuses_an_integer_written_as_a_float_before_any_job(tmp_p
     assert result.returncode != 0
     assert "datasets.circles.epochs' = 40.0" in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_lecture_problem_generator_parameter_names_its_path():
+    config = copy.deepcopy(SMOKE)
+    config["lectures"]["normalization"]["problems"]["moons"] = {
+        "source": "moons", "params": {"noise": -1}, "target_accuracy": 0.8,
+    }
+    with pytest.raises(ConfigError, match=r"lectures\.normalization\.problems\.moons\.params\.noise=-1"):
+        validated(config, SCHEMA)

@@ -4,9 +4,10 @@
 JSON schema (with integers that must be written as integers), numbers that
 are not finite anywhere, and the checks the schema cannot express (each
 generator's parameters, the split fractions, the hyperparameters each
-optimizer method takes, the package's registries). :func:`read_yaml` reads a
-configuration file refusing duplicate keys and naming the file and line of
-any syntax error; the workflow reads every config file through it.
+optimizer method takes, the package's registries, the lecture stages'
+cross-references). :func:`read_yaml` reads a configuration file refusing
+duplicate keys and naming the file and line of any syntax error; the
+workflow reads every config file through it.
 """
 
 import math
@@ -138,6 +139,7 @@ def validated(config, schema_path):
 
     import jsonschema
 
+    from nnstudy.lectures import check_lectures
     from nnstudy.study import check_config
 
     schema = yaml.safe_load(Path(schema_path).read_text())
@@ -152,7 +154,7 @@ def validated(config, schema_path):
     _fill_defaults(config, schema)
     _check_datasets(config)
     _check_optimizers(config)
-    return check_config(config)
+    return check_lectures(check_config(config))
 
 
 class _StrictLoader(yaml.SafeLoader):
