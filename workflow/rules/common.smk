@@ -52,16 +52,20 @@ def dataset_config(wildcards):
     }
 
 
-def gradcheck_config(wildcards):
-    """What one gradient check depends on: the network and one regularizer."""
+def network_config(wildcards):
+    """What a gradient check shares with training: the network and one regularizer."""
     entry = config["datasets"][wildcards.dataset]
     regularizer = config["regularizers"].get(wildcards.regularizer) or {}
     return {
         "datasets": {wildcards.dataset: {"hidden_layers": entry["hidden_layers"]}},
         "hidden_activation": config["hidden_activation"],
         "regularizers": {wildcards.regularizer: regularizer},
-        "gradcheck": config.get("gradcheck", {}),
     }
+
+
+def gradcheck_config(wildcards):
+    """What one gradient check depends on: the network, one regularizer, the gate's settings."""
+    return {**network_config(wildcards), "gradcheck": config.get("gradcheck", {})}
 
 
 def cell_config(wildcards):
