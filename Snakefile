@@ -4,12 +4,16 @@
 
 from snakemake.utils import min_version
 
+from nnstudy.config import read_yaml
+
 min_version("9.0")
 
 
 # The default study, unless the command line names other config files: a
 # --configfile replaces it instead of being merged into it key by key.
 if not workflow.overwrite_configfiles:
+    # Read first by our reader, whose syntax errors name the line (Snakemake's do not).
+    read_yaml("config/config.yaml")
 
     configfile: "config/config.yaml"
 

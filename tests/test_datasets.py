@@ -254,7 +254,7 @@ def test_make_dataset_without_standardization_keeps_raw_values():
     "kwargs, fragment",
     [
         ({"name": "mnist"}, "dataset"),
-        ({"name": "moons", "params": {"noize": 0.1}}, "moons.noize"),
+        ({"name": "moons", "params": {"noize": 0.1}}, r"noize=0.1 .*generator 'moons'"),
         ({"name": "moons", "params": {"n_samples": 0}}, "n_samples"),
         ({"name": "moons", "params": {"noise": -1.0}}, "noise"),
         ({"name": "moons", "seed": -1}, "seed"),

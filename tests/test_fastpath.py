@@ -128,6 +128,21 @@ def test_fused_engine_equals_plain_engine_when_models_diverge(monkeypatch):
     assert_identical(plain, fast)
 
 
+@pytest.mark.parametrize("optimizer, batch_size", [("gd", None), ("adam", 16)])
+def test_fused_engine_equals_plain_engine_when_models_diverge_by_growth(optimizer, batch_size, monkeypatch):
+    # ReLU units at a rate of 1e6: every number stays finite, and the rule on
+    # cost growth and weight norms must call the same models diverged at the
+    # same step in both engines.
+    arch = network.Architecture((2, 8, 8, 1))
+    config = training.TrainConfig(epochs=20, batch_size=batch_size, eval_every=1)
+    rates = [1e6, 0.1, 1e6, 0.05, 0.1, 0.2]
+    args = (arch, OPTIMIZERS[optimizer], binary_data(), config, monkeypatch)
+    plain = run("plain", *args, learning_rate=rates)
+    fast = run("auto", *args, learning_rate=rates)
+    assert list(fast.status[[0, 2]]) == ["diverged", "diverged"]
+    assert_identical(plain, fast)
+
+
 def test_chunks_of_models_change_nothing(monkeypatch):
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=12, batch_size=16, eval_every=3)

@@ -168,6 +168,48 @@ def test_diverging_model_alone_matches_its_place_in_the_batch():
     np.testing.assert_array_equal(batch.history["cost"][1], alone.history["cost"][0])
 
 
+@pytest.mark.parametrize("engine", ["plain", "auto"])
+@pytest.mark.parametrize("method, batch_size", [("gd", None), ("adam", 16)])
+def test_a_far_too_large_learning_rate_is_diverged_before_anything_overflows(
+    engine, method, batch_size, monkeypatch
+):
+    # ReLU units and a cross-entropy computed from the logits keep every number
+    # finite at a learning rate of 1e6: only the rule on cost growth and
+    # weight norms can call these runs diverged.
+    monkeypatch.setattr(training, "ENGINE", engine)
+    arch = network.Architecture((2, 10, 5, 1))
+    X, Y, y = xor_data(64, 0.1, seed=4)
+    seeds = [1, 2, 3, 4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = training.train(
+            initializers.initialize(arch.layer_sizes, "he", seeds),
+            arch,
+            optimizers.make_optimizer(method),
+            training.TrainData(X, Y, y),
+            training.TrainConfig(epochs=30, batch_size=batch_size, eval_every=1),
+            learning_rate=[1e6, 1e6, 1e6, 0.01],
+            seeds=seeds,
+        )
+    np.testing.assert_array_equal(result.status, ["diverged"] * 3 + ["ok"])
+    steps_per_epoch = result.steps_per_epoch
+    # Found at the first record after the jump: one epoch of steps at most.
+    assert np.all((0 < result.stop_step[:3]) & (result.stop_step[:3] <= steps_per_epoch))
+    assert np.all(np.isfinite(result.params["W1"]))
+
+
+def test_the_divergence_rule_on_planted_costs_and_norms():
+    bound, factor = training.DIVERGENCE_WEIGHT_NORM, training.DIVERGENCE_COST_FACTOR
+    initial = np.array([0.5, 0.5, 3.0, 3.0, 0.5, 0.5, 0.5])
+    cost = np.array([factor * 1.0, factor * 1.01, factor * 3.0, factor * 3.01, 0.1, 0.1, np.nan])
+    norms = np.array([[1.0, 1.0]] * 4 + [[bound, 1.0], [1.0, bound * 1.01], [1.0, 1.0]])
+    np.testing.assert_array_equal(
+        training.diverging(cost, initial, norms),
+        # At the ceiling is not above it; the ceiling is factor x max(initial cost, 1).
+        [False, True, False, True, False, True, True],
+    )
+
+
 # --- early stopping ----------------------------------------------------------
 
 

@@ -120,6 +120,7 @@ def test_changing_one_hyperparameter_reruns_only_the_jobs_it_affects(smoke_study
     n_cells = len(config["datasets"]) * len(config["optimizers"])
     assert counts.pop("train") == n_cells  # only the L2 cells
     assert counts.pop("gradcheck") == len(config["datasets"])  # only the L2 variant
+    assert counts.pop("network_config") == len(config["datasets"])  # what the L2 cells share with it
     # Stages that train with L2 or read runs.csv follow; nothing else does.
     downstream = {"lecture_bias_variance", "lecture_augmentation", "lecture_figures"}
     assert set(counts) <= {"aggregate", "report", "provenance", "all"} | downstream
@@ -143,3 +144,17 @@ def test_smoke_variance_decomposition_has_every_source_per_dataset(smoke_study):
         assert (part["seeds"] == len(config["seeds"])).all()
     singles = table[table["source"] != "all"].groupby("dataset")["share"].sum(min_count=1).dropna()
     assert np.allclose(singles, 1.0)
+
+
+def test_changing_the_gradient_check_samples_reruns_the_gate_but_retrains_nothing(smoke_study, tmp_path):
+    workdir, config = smoke_study
+    changed = write_config(tmp_path, **{"gradcheck.samples": config["gradcheck"]["samples"] + 4})
+    result = snakemake("-n", "--configfile", str(changed), workdir=workdir, timeout=120)
+    assert result.returncode == 0, result.stderr
+    counts = _job_counts(result.stdout)
+    # Every gate reruns: each regularizer of each dataset, and "none" for tuning.
+    variants = set(config["regularizers"]) | {"none"}
+    assert counts.pop("gradcheck") == len(config["datasets"]) * len(variants)
+    # Its table is aggregated again; no tuning or training job follows.
+    downstream = {"lecture_bias_variance", "lecture_figures"}
+    assert set(counts) <= {"aggregate", "report", "provenance", "all"} | downstream

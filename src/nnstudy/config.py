@@ -1,5 +1,16 @@
-"""Validate a study configuration once, at the boundary, with one clear message."""
+"""Validate a study configuration once, at the boundary, with one clear message.
 
+:func:`validated` finds every configuration error before any job runs: the
+JSON schema (with integers that must be written as integers), numbers that
+are not finite anywhere, and the checks the schema cannot express (each
+generator's parameters, the split fractions, the hyperparameters each
+optimizer method takes, the package's registries, the lecture stages'
+cross-references). :func:`read_yaml` reads a configuration file refusing
+duplicate keys and naming the file and line of any syntax error; the
+workflow reads every config file through it.
+"""
+
+import math
 from pathlib import Path
 
 import yaml
@@ -51,6 +62,73 @@ def _fill_defaults(instance, schema):
                 _fill_defaults(value, extra)
 
 
+def _refuse(where, value, allowed):
+    return ConfigError(
+        f"invalid configuration: config key '{where}' = {value!r} is not allowed: expected {allowed}"
+    )
+
+
+def _check_finite(value, where=()):
+    """Refuse NaN and infinities anywhere: the schema's bounds let NaN through."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _refuse(".".join(map(str, where)) or "(top level)", value, "a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, (*where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, (*where, index))
+
+
+def _schema_validator(schema):
+    """A draft 2020-12 validator whose integers are ints: ``epochs: 40.0`` is refused.
+
+    (The draft counts 40.0 as an integer; the code that reads the value
+    then fails with a TypeError inside a job.)
+    """
+    import jsonschema
+
+    def is_integer(checker, instance):
+        return isinstance(instance, int) and not isinstance(instance, bool)
+
+    base = jsonschema.Draft202012Validator
+    strict = jsonschema.validators.extend(base, type_checker=base.TYPE_CHECKER.redefine("integer", is_integer))
+    return strict(schema)
+
+
+def _check_datasets(config):
+    """Split fractions that leave training data, and each generator's parameters."""
+    from nnstudy import datasets
+
+    for name, entry in config["datasets"].items():
+        dev, test = entry["dev_fraction"], entry["test_fraction"]
+        if dev + test >= 1:
+            raise _refuse(
+                f"datasets.{name}.test_fraction", test, f"dev_fraction + test_fraction < 1 (dev_fraction is {dev})"
+            )
+        if entry["source"] in datasets.GENERATORS:
+            try:
+                datasets.generator_params(entry["source"], entry.get("params"))
+            except ConfigError as err:
+                # The message starts with the parameter's name: prefix its path.
+                raise ConfigError(f"invalid configuration: datasets.{name}.params.{err}") from None
+
+
+def _check_optimizers(config):
+    """Every hyperparameter given is one the optimizer's method takes."""
+    from nnstudy.optimizers import OPTIMIZERS
+
+    for name, entry in config["optimizers"].items():
+        accepted = OPTIMIZERS[entry["method"]][1]
+        for key, value in entry.items():
+            if key not in ("method", "mini_batch", *accepted):
+                takes = ", ".join(accepted) or "no hyperparameters"
+                raise _refuse(
+                    f"optimizers.{name}.{key}", value,
+                    f"only what method {entry['method']!r} takes ({takes}): a key it ignores is a mistake",
+                )
+
+
 def validated(config, schema_path):
     """Check ``config`` against the JSON schema and the package's registries.
 
@@ -61,27 +139,71 @@ def validated(config, schema_path):
 
     import jsonschema
 
+    from nnstudy.lectures import check_lectures
     from nnstudy.study import check_config
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     config = copy.deepcopy(dict(config))
-    validator = jsonschema.Draft202012Validator(schema)
+    _check_finite(config)
+    validator = _schema_validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         if error.context:
             error = jsonschema.exceptions.best_match(error.context)
         raise ConfigError("invalid configuration: " + _describe(error))
     _fill_defaults(config, schema)
-    return check_config(config)
+    _check_datasets(config)
+    _check_optimizers(config)
+    return check_lectures(check_config(config))
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """The safe YAML loader, refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        self.flatten_mapping(node)
+        first = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = key in first
+            except TypeError:  # an unhashable key: the base class words that error
+                break
+            if seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"found the key {key!r} again (first given on line {first[key] + 1})",
+                    key_node.start_mark,
+                )
+            first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+
+def read_yaml(path):
+    """The configuration in YAML file ``path``, a dict.
+
+    Raises ConfigError naming the file and, for a syntax error or a key
+    given twice, the line and column.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"cannot read configuration {path}: {err}") from err
+    try:
+        config = yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"invalid configuration file {where}: {err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"invalid configuration file {path}: {err}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"configuration {path} is not a mapping of keys to values")
+    return config
 
 
 def load(path, schema_path):
     """Read a YAML configuration file and validate it."""
-    path = Path(path)
-    try:
-        config = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"cannot read configuration {path}: {err}") from err
-    if not isinstance(config, dict):
-        raise ConfigError(f"configuration {path} is not a mapping of keys to values")
-    return validated(config, schema_path)
+    return validated(read_yaml(path), schema_path)

@@ -205,14 +205,31 @@ def _check_fraction(name, value, high=1.0, include_high=False):
 # ---------------------------------------------------------------------------
 # Built-in generators: (seed, **params) -> (X (n, m), y (m,)), the whole pool
 
+# The check of every generator parameter, by name: a name means the same
+# thing, with the same range, in every generator that takes it. Configuration
+# validation uses the same checks (generator_params), without generating.
+PARAMETER_CHECKS = {
+    "n_samples": lambda value: _check_count("n_samples", value, 4),
+    "noise": lambda value: _check_fraction("noise", value, high=10.0, include_high=True),
+    "factor": lambda value: _check_fraction("factor", value),
+    "n_arms": lambda value: _check_count("n_arms", value, 2),
+    "turns": lambda value: _check_fraction("turns", value, high=10.0, include_high=True),
+    "jitter": lambda value: _check_fraction("jitter", value, high=10.0, include_high=True),
+    "label_noise": lambda value: _check_fraction("label_noise", value, high=0.5),
+}
+
+
+def _checked(**values):
+    """The checked values of some generator parameters, in the order given."""
+    return [PARAMETER_CHECKS[name](value) for name, value in values.items()]
+
+
 
 def circles(seed, n_samples=400, noise=0.05, factor=0.5):
     """Two concentric noisy circles (scikit-learn ``make_circles``), 2 features."""
     from sklearn.datasets import make_circles
 
-    n_samples = _check_count("n_samples", n_samples, 4)
-    noise = _check_fraction("noise", noise, high=10.0, include_high=True)
-    factor = _check_fraction("factor", factor)
+    n_samples, noise, factor = _checked(n_samples=n_samples, noise=noise, factor=factor)
     X, y = make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
     return X.T, y
 
@@ -221,8 +238,7 @@ def moons(seed, n_samples=400, noise=0.2):
     """Two interleaving half-moons (scikit-learn ``make_moons``), 2 features."""
     from sklearn.datasets import make_moons
 
-    n_samples = _check_count("n_samples", n_samples, 4)
-    noise = _check_fraction("noise", noise, high=10.0, include_high=True)
+    n_samples, noise = _checked(n_samples=n_samples, noise=noise)
     X, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return X.T, y
 
@@ -236,10 +252,7 @@ def spirals(seed, n_samples=400, n_arms=2, turns=1.5, noise=0.05):
     coordinates. With 1.5 turns the arms wrap around each other, so a linear
     or single-bend boundary (enough for moons) fails.
     """
-    n_samples = _check_count("n_samples", n_samples, 4)
-    n_arms = _check_count("n_arms", n_arms, 2)
-    turns = _check_fraction("turns", turns, high=10.0, include_high=True)
-    noise = _check_fraction("noise", noise, high=10.0, include_high=True)
+    n_samples, n_arms, turns, noise = _checked(n_samples=n_samples, n_arms=n_arms, turns=turns, noise=noise)
     rng = np.random.default_rng(seed)
     y = np.arange(n_samples) % n_arms
     t = rng.uniform(0.0, 1.0, n_samples)
@@ -261,9 +274,7 @@ def football(seed, n_samples=400, jitter=0.05, label_noise=0.1):
     large unregularized network fits isolated points that do not
     generalize.
     """
-    n_samples = _check_count("n_samples", n_samples, 4)
-    jitter = _check_fraction("jitter", jitter, high=10.0, include_high=True)
-    label_noise = _check_fraction("label_noise", label_noise, high=0.5)
+    n_samples, jitter, label_noise = _checked(n_samples=n_samples, jitter=jitter, label_noise=label_noise)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-0.75, 0.75, size=(2, n_samples))
     boundary = 0.2 * np.sin(4.0 * X[0]) + 0.1 * X[0]
@@ -312,7 +323,9 @@ FILE_SOURCES = ("mat", "cat")
 def generator_params(name, params=None):
     """The generator's parameters with defaults filled in, e.g. for metadata.
 
-    Raises ConfigError for an unknown generator or parameter.
+    Raises ConfigError for an unknown generator or parameter, or a value out
+    of its range (:data:`PARAMETER_CHECKS`); the message starts with the
+    parameter's name.
     """
     check_choice("dataset", name, GENERATORS)
     params = dict(params or {})
@@ -321,8 +334,11 @@ def generator_params(name, params=None):
     for key in params:
         if key not in defaults:
             allowed = ", ".join(map(repr, defaults)) or "no parameters"
-            raise invalid(f"{name}.{key}", params[key], f"a known parameter ({allowed})")
-    return {**defaults, **params}
+            raise invalid(key, params[key], f"a parameter of generator {name!r} ({allowed})")
+    resolved = {**defaults, **params}
+    for key, value in params.items():
+        PARAMETER_CHECKS[key](value)
+    return resolved
 
 
 # ---------------------------------------------------------------------------

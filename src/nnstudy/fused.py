@@ -271,7 +271,8 @@ class FusedEngine:
 
     The interface the training loop uses (shared with the plain engine in
     :mod:`nnstudy.training`): ``params``, ``batches``, ``gradients``,
-    ``update``, ``evaluate`` and ``logits``.
+    ``update``, ``evaluate`` and ``logits``; and ``last_gradients``, which the
+    gradient-check gate reads.
 
     params : {"W1": (C, n_1, n_0), ...} initial parameters (copied).
     optimizer : an elementwise GradientTransformation: it is applied to the
@@ -349,6 +350,10 @@ class FusedEngine:
         if self.lambd is not None:
             self._add_l2(self.grad_flat, width)
         return finite
+
+    def last_gradients(self):
+        """A copy of the gradients of the last :meth:`gradients` call, keyed like the parameters."""
+        return {k: v.copy() for k, v in self.bound.grads.items()}
 
     def update(self, rate, active=None):
         """Move every active model by ``-rate * direction``; the others keep their weights.

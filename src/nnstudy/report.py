@@ -649,10 +649,10 @@ def boundary_tables(run_data, data_files, datasets, scored, config):
 
 
 def gradcheck_summary(gradcheck):
-    """One row per dataset and regularizer: the whole-vector difference, the worst block, pass / fail."""
+    """One row per dataset, regularizer and engine: the whole-vector difference, the worst block, pass / fail."""
     rows = []
-    for (dataset, architecture, regularizer), part in gradcheck.groupby(
-        ["dataset", "architecture", "regularizer"], sort=False
+    for (dataset, architecture, regularizer, engine), part in gradcheck.groupby(
+        ["dataset", "architecture", "regularizer", "engine"], sort=False
     ):
         blocks = part[part["block"] != "all"]
         worst = blocks.loc[blocks["difference"].idxmax()] if len(blocks) else None
@@ -661,6 +661,7 @@ def gradcheck_summary(gradcheck):
                 "dataset": dataset,
                 "architecture": architecture,
                 "regularizer": regularizer,
+                "engine": engine,
                 "difference": float(part.loc[part["block"] == "all", "difference"].max()),
                 "worst_block": worst["block"] if worst is not None else "",
                 "worst_difference": float(worst["difference"]) if worst is not None else math.nan,

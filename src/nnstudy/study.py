@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from nnstudy import datasets, network, rng
+from nnstudy import datasets, network, rng, training
 from nnstudy.errors import ConfigError, check_choice, invalid
 from nnstudy.experiment import ModelSpec, architecture_for, run_batch
 from nnstudy.gradcheck import gradient_check
@@ -275,11 +275,18 @@ def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
 
 
 def gradcheck_cell(config, name, splits):
-    """Gradient-check every regularizer variant of a dataset's architecture.
+    """Gradient-check every regularizer variant of a dataset's network, through every engine.
 
-    He weights, small random biases (so no ReLU unit sits exactly on its
-    kink), a fixed subsample of the training set, the configured L2 strength
-    and dropout under fixed draws. Returns one row per (regularizer, block).
+    For each training engine (:data:`nnstudy.training.ENGINES`) the gradient
+    that one of its training steps computes (its own forward and backward
+    passes, L2 term and dropout) is compared with central differences of the
+    cost that step descends: He weights, small random biases (so no ReLU unit
+    sits exactly on its kink), a fixed batch of the training set with the L2
+    penalty of the whole training set, the configured L2 strength and dropout
+    under fixed draws. Returns ``(rows, threshold)``: one row per
+    (regularizer, engine, block), "all" being the whole vector, each with its
+    relative difference and the tolerance it must stay below
+    (:meth:`nnstudy.gradcheck.GradientCheck.tolerance`).
     """
     options = config.get("gradcheck", {})
     arch = architecture(config, name, splits)
@@ -291,46 +298,65 @@ def gradcheck_cell(config, name, splits):
     for key in params:
         if key[0] == "b":
             params[key] = gen.normal(0.0, 0.1, size=params[key].shape)
-    n = min(options.get("samples", 16), splits.X_train.shape[-1])
+    m_train = splits.X_train.shape[-1]
+    n = min(options.get("samples", 16), m_train)
     X = splits.X_train[:, :n]
     Y = datasets.one_hot_targets(splits.y_train[:n], splits.n_classes)
-    keep = network.per_model([s["keep_prob"] for s in settings], len(regs))
+    lambd = np.array([s["lambd"] for s in settings], dtype=float)
+    keep = np.array([s["keep_prob"] for s in settings], dtype=float)
     uniforms = [gen.random((len(regs), size, n)) for size in arch.layer_sizes[1:-1]]
-    check = gradient_check(
-        params, X, Y, arch, [s["lambd"] for s in settings], keep, uniforms,
-        epsilon=options.get("epsilon", 1e-7),
-    )
     threshold = options.get("threshold", 1e-7)
     rows = []
-    for s, regularizer in enumerate(regs):
+    for engine, engine_class in training.ENGINES.items():
+
+        def step(p, engine_class=engine_class):
+            return training.step_gradients(engine_class, p, X, Y, arch, lambd, keep, uniforms, m_train)
+
+        check = gradient_check(
+            params, X, Y, arch, lambd, network.per_model(keep, len(regs)), uniforms,
+            epsilon=options.get("epsilon", 1e-7), gradients=step, n_train=m_train,
+        )
         for block in ["all", *check.blocks]:
-            value = check.difference[s] if block == "all" else check.blocks[block][s]
-            rows.append(
-                {
-                    "dataset": name,
-                    "architecture": "-".join(map(str, arch.layer_sizes)),
-                    "output": arch.output,
-                    "regularizer": regularizer,
-                    "block": block,
-                    "difference": float(value),
-                    "passed": bool(value < threshold),
-                }
-            )
+            values = check.difference if block == "all" else check.blocks[block]
+            tolerances = check.tolerance(threshold, block)
+            for s, regularizer in enumerate(regs):
+                rows.append(
+                    {
+                        "dataset": name,
+                        "architecture": "-".join(map(str, arch.layer_sizes)),
+                        "output": arch.output,
+                        "regularizer": regularizer,
+                        "engine": engine,
+                        "block": block,
+                        "difference": float(values[s]),
+                        "tolerance": float(tolerances[s]),
+                        "passed": bool(values[s] < tolerances[s]),
+                    }
+                )
+    rows.sort(key=lambda row: regs.index(row["regularizer"]))
     return rows, threshold
 
 
 def gradcheck_failures(rows, threshold):
-    """A message naming each failing variant and its worst block, or None."""
+    """A message naming each failing (dataset, regularizer, engine) and its worst block, or None.
+
+    The worst block is the parameter block whose difference exceeds its
+    tolerance by the largest factor; "all" (the whole vector) only when no
+    single block fails.
+    """
     failures = {}
     for row in rows:
-        if row["block"] != "all" and not row["passed"]:
-            key = (row["dataset"], row["architecture"], row["output"], row["regularizer"])
-            if key not in failures or row["difference"] > failures[key][1]:
-                failures[key] = (row["block"], row["difference"])
+        if row["passed"]:
+            continue
+        key = (row["dataset"], row["architecture"], row["output"], row["regularizer"], row["engine"])
+        rank = (row["block"] != "all", row["difference"] / row["tolerance"])
+        if key not in failures or rank > failures[key][0]:
+            failures[key] = (rank, row)
     if not failures:
         return None
     return "; ".join(
-        f"gradient check failed for dataset {d} ({a}, {o} output, regularizer {r}): "
-        f"block {b} differs by {v:.3g} (threshold {threshold:g})"
-        for (d, a, o, r), (b, v) in failures.items()
+        f"gradient check failed for dataset {d} ({a}, {o} output, regularizer {r}, engine {e}): "
+        f"block {row['block']} differs by {row['difference']:.3g} "
+        f"(tolerance {row['tolerance']:.3g}, threshold {threshold:g})"
+        for (d, a, o, r, e), (_, row) in failures.items()
     )

@@ -3,8 +3,9 @@
 One code path covers full-batch and mini-batch training, every optimizer,
 L2, dropout and early stopping. Per-model quantities (learning rate, L2
 strength, keep probability, patience) are arrays along the model axis, so a
-step never loops over models. A model whose cost becomes non-finite is marked
-``diverged`` and frozen; the rest of its batch goes on.
+step never loops over models. A model that diverges (see
+:func:`diverging`) is marked ``diverged`` at that step and frozen; the rest of
+its batch goes on.
 
 Models never interact, so the batch is trained in chunks of models sized to
 stay in the processor's cache (see :func:`nnstudy.fused.chunk_size`). Each
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy import fused, network, rng
+from nnstudy import fused, network, optimizers, rng
 from nnstudy.errors import invalid
 from nnstudy.optimizers import apply_updates
 from nnstudy.schedules import check_schedule, learning_rate_at
@@ -42,6 +43,33 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("ok", "diverged", "stopped_early")
 HISTORY_KEYS = ("cost", "train_accuracy", "dev_cost", "dev_accuracy", "grad_norm", "weight_norm")
+
+
+# The divergence rule. A run has diverged at the first step where its logits
+# are non-finite, or at the first record (every ``eval_every`` steps) where
+# its regularized training cost exceeds DIVERGENCE_COST_FACTOR times the
+# larger of its initial cost and 1, or where the Frobenius norm of any weight
+# matrix exceeds DIVERGENCE_WEIGHT_NORM. A run that converges never comes
+# near either bound: the cost of a trained network is below its initial cost,
+# and the largest initial weights of the study (random x10, 64 x 32) have a
+# norm of about 450. A run whose learning rate is far too large crosses them
+# within a few steps, long before its numbers overflow.
+DIVERGENCE_COST_FACTOR = 1e3
+DIVERGENCE_WEIGHT_NORM = 1e4
+
+
+def diverging(cost, initial_cost, weight_norms):
+    """(S,) flags: which models have diverged by the rule above.
+
+    cost, initial_cost : (S,) regularized training costs now and at step 0.
+    weight_norms : (S, L) Frobenius norms of the weight matrices now.
+    """
+    ceiling = DIVERGENCE_COST_FACTOR * np.maximum(initial_cost, 1.0)
+    return (
+        ~np.isfinite(cost)
+        | (cost > ceiling)
+        | ~(weight_norms <= DIVERGENCE_WEIGHT_NORM).all(axis=-1)
+    )
 
 
 def _positive_int(value):
@@ -241,6 +269,10 @@ class PlainEngine:
         )
         return np.isfinite(logits).all(axis=(-2, -1))
 
+    def last_gradients(self):
+        """A copy of the gradients of the last :meth:`gradients` call, keyed like the parameters."""
+        return {k: v.copy() for k, v in self._grads.items()}
+
     def update(self, rate, active=None):
         """Move every active model by ``-rate * direction``; the others keep their weights.
 
@@ -262,6 +294,38 @@ class PlainEngine:
     def logits(self, X):
         """Logits on ``X`` without dropout."""
         return network.forward(self.params, X, self.arch)[0]
+
+
+# Every engine a training step can take, by name: the gradient-check gate
+# checks each one (nnstudy.study.gradcheck_cell).
+ENGINES = {"plain": PlainEngine, "fused": fused.FusedEngine}
+
+
+def step_gradients(engine_class, params, X, Y, arch, lambd, keep_prob, uniforms, n_train):
+    """The gradients a training step of ``engine_class`` computes on one batch.
+
+    Built as :func:`train` builds them: the engine's own forward and backward
+    passes, its L2 term and its dropout (masks from ``uniforms`` for an engine
+    that wants masks), so a gradient check of this function checks the code
+    that trains.
+    params : {"W1": (S, n_1, n_0), ...}; X (n_0, b); Y (n_L, b).
+    lambd, keep_prob : (S,) arrays; uniforms : None or per hidden layer
+        (S, n_l, b) draws; n_train : the training-set size.
+    """
+    n_models = arch.check_params(params)
+    lambd_b, keep_b = _per_model_settings(lambd, keep_prob, n_models)
+    engine = engine_class(params, arch, optimizers.identity(), lambd_b, keep_b, n_train=n_train)
+    dropout = None
+    if uniforms is not None and np.any(np.asarray(keep_prob) < 1):
+        dropout = [u < keep_b for u in uniforms] if engine.wants_masks else uniforms
+    engine.gradients(X, Y, dropout)
+    return engine.last_gradients()
+
+
+def _per_model_settings(lambd, keep_prob, n_models):
+    """The engines' (S, 1, 1) L2 strengths (None without L2) and keep probabilities."""
+    lambd_b = network.per_model(lambd, n_models) if np.any(np.asarray(lambd) > 0) else None
+    return lambd_b, network.per_model(keep_prob, n_models)
 
 
 def _engine_class(optimizer):
@@ -432,8 +496,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
     n_models = len(learning_rate)
     m = data.X.shape[-1]
     lr0 = learning_rate.reshape(-1, 1, 1)
-    lambd_b = network.per_model(lambd, n_models) if np.any(lambd > 0) else None
-    keep_b = network.per_model(keep_prob, n_models)
+    lambd_b, keep_b = _per_model_settings(lambd, keep_prob, n_models)
     use_dropout = bool(np.any(keep_prob < 1))
     hidden_sizes = arch.layer_sizes[1:-1]
     engine = engine_class(params, arch, optimizer, lambd_b, keep_b, n_train=m)
@@ -457,6 +520,8 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
         "weight_norm": np.full((n_models, n_records, n_layers), np.nan),
     }
 
+    initial_cost = np.full(n_models, np.nan)
+
     def record(r, step):
         params = engine.params
         logits, grads = engine.evaluate(data.X, data.Y)
@@ -466,7 +531,9 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
             network.OUTPUTS[arch.output][2](logits) == data.y
         ).mean(axis=-1)
         history["grad_norm"][:, r] = _norms(grads, arch)
-        history["weight_norm"][:, r] = _norms(params, arch)
+        weight_norms = history["weight_norm"][:, r] = _norms(params, arch)
+        if r == 0:
+            initial_cost[:] = cost
         if data.X_dev is not None:
             dev_logits = engine.logits(data.X_dev)
             dev_cost = network.data_loss(dev_logits, data.Y_dev, arch)
@@ -474,8 +541,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
             history["dev_accuracy"][:, r] = (
                 network.OUTPUTS[arch.output][2](dev_logits) == data.y_dev
             ).mean(axis=-1)
-        newly = active & ~np.isfinite(cost)
-        _mark_diverged(newly, step)
+        _mark_diverged(active & diverging(cost, initial_cost, weight_norms), step)
         if early.any():
             _early_stopping(step, dev_cost)
         for key in HISTORY_KEYS:

@@ -4,8 +4,13 @@ from types import SimpleNamespace
 
 import nnstudy
 from nnstudy import datasets
-from nnstudy.config import validated
+from nnstudy.config import read_yaml, validated
 from nnstudy.lectures import outputs as lecture_outputs
+
+# Snakemake's YAML reader keeps the last of two equal keys without a word:
+# read every config file again with the reader that refuses them.
+for path in workflow.configfiles:
+    read_yaml(path)
 
 config = validated(config, workflow.source_path("../schemas/config.schema.yaml"))
 
@@ -87,16 +92,20 @@ def replication_sources(wildcards):
     ]
 
 
-def gradcheck_config(wildcards):
-    """What one gradient check depends on: the network and one regularizer."""
+def network_config(wildcards):
+    """What a gradient check shares with training: the network and one regularizer."""
     entry = config["datasets"][wildcards.dataset]
     regularizer = config["regularizers"].get(wildcards.regularizer) or {}
     return {
         "datasets": {wildcards.dataset: {"hidden_layers": entry["hidden_layers"]}},
         "hidden_activation": config["hidden_activation"],
         "regularizers": {wildcards.regularizer: regularizer},
-        "gradcheck": config.get("gradcheck", {}),
     }
+
+
+def gradcheck_config(wildcards):
+    """What one gradient check depends on: the network, one regularizer, the gate's settings."""
+    return {**network_config(wildcards), "gradcheck": config.get("gradcheck", {})}
 
 
 def cell_config(wildcards):

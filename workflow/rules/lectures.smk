@@ -3,10 +3,10 @@
 # writing tables to results/tables/lectures/, and one figure per stage drawn
 # from those tables. Config slices and inputs come from nnstudy.lectures.rules.
 
-from nnstudy import lectures
 from nnstudy.lectures import rules as lecture_rules
 
-lectures.check_lectures(config)
+# The stages' cross-references were checked with the rest of the
+# configuration (nnstudy.config.validated, in common.smk).
 
 
 rule lecture_depth:

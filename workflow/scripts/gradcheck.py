@@ -1,4 +1,4 @@
-"""Gradient-check every regularizer variant of one dataset's network; fail loudly."""
+"""Gradient-check every regularizer variant of one dataset's network through every engine; fail loudly."""
 
 from common import start_log
 
@@ -10,7 +10,10 @@ splits = io.read_dataset(snakemake.input.data)
 rows, threshold = study.gradcheck_cell(snakemake.params.config, snakemake.wildcards.dataset, splits)
 for row in rows:
     if row["block"] == "all":
-        log.info("%s %s: difference %.3g", row["architecture"], row["regularizer"], row["difference"])
+        log.info(
+            "%s %s %s: difference %.3g (tolerance %.3g)", row["architecture"], row["regularizer"],
+            row["engine"], row["difference"], row["tolerance"],
+        )
 failure = study.gradcheck_failures(rows, threshold)
 if failure:
     log.error(failure)

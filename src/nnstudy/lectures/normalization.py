@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from nnstudy import basics, datasets, network
-from nnstudy.errors import check_choice
+from nnstudy.errors import ConfigError, check_choice
 from nnstudy.experiment import architecture_for, train_data
 from nnstudy.initializers import initialize
 from nnstudy.optimizers import make_optimizer
@@ -63,7 +63,11 @@ def check_problem(name, entry):
     source = entry["source"]
     check_choice(f"lectures.normalization.problems.{name}.source", source, tuple(SOURCES) + tuple(datasets.GENERATORS))
     if source in datasets.GENERATORS:
-        datasets.generator_params(source, entry.get("params"))
+        try:
+            datasets.generator_params(source, entry.get("params"))
+        except ConfigError as err:
+            # The message starts with the parameter's name: prefix its path.
+            raise ConfigError(f"lectures.normalization.problems.{name}.params.{err}") from None
         return
     known = [p for p in inspect.signature(SOURCES[source]).parameters if p != "seed"]
     for key, value in (entry.get("params") or {}).items():
