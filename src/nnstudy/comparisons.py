@@ -17,6 +17,8 @@ import math
 import numpy as np
 from scipy import stats as scipy_stats
 
+from nnstudy.stats import holm
+
 BOOTSTRAP_SAMPLES = 2000
 BAYES_SAMPLES = 20000
 POWER = 0.8
@@ -85,19 +87,6 @@ def probability_of_improvement(x, y):
 
 # ---------------------------------------------------------------------------
 # Critical-difference diagrams: Friedman / Iman-Davenport, then Wilcoxon + Holm
-
-
-def holm(pvalues):
-    """Holm-adjusted p-values in the given order (NaN stays NaN)."""
-    p = np.asarray(pvalues, dtype=float)
-    adjusted = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(~np.isnan(p))
-    if finite.size == 0:
-        return adjusted
-    order = finite[np.argsort(p[finite], kind="stable")]
-    m = order.size
-    adjusted[order] = np.minimum(np.maximum.accumulate(p[order] * (m - np.arange(m))), 1.0)
-    return adjusted
 
 
 def average_ranks(matrix):
