@@ -52,9 +52,14 @@ def test_width_256_networks_follow_the_theory_within_their_intervals(measured, s
     for name in ("q", "c", "chi"):
         # 95% intervals of 12 correlated layers: most, not necessarily all, cover the theory.
         assert _inside(part, name) >= 0.8, name
+        # And no systematic gap: on average the mean sits closer to the theory
+        # than the interval's half-width (which is wide where q is a random
+        # walk: ReLU at the critical point, where only its expectation is fixed).
         valid = part[f"{name}_theory"].notna()
-        relative = (part[f"{name}_mean"] - part[f"{name}_theory"]).abs() / part[f"{name}_theory"].abs()
-        assert relative[valid].mean() < 0.04, name
+        scale = part[f"{name}_theory"].abs()
+        gap = (part[f"{name}_mean"] - part[f"{name}_theory"]).abs() / scale
+        half_width = (part[f"{name}_high"] - part[f"{name}_low"]) / 2 / scale
+        assert gap[valid].mean() < half_width[valid].mean(), name
 
 
 def test_a_wrong_weight_variance_is_outside_the_intervals(measured):
