@@ -37,7 +37,10 @@ def test_one_batch_per_depth_trains_at_the_critical_line_and_not_far_from_it(dig
     assert [(r["sigma_w2"], r["seed"]) for r in rows] == [(s, seed) for s in (0.5, 1.75, 8.0) for seed in (0, 1)]
     accuracy = {s: [r["test_accuracy"] for r in rows if r["sigma_w2"] == s] for s in (0.5, 1.75, 8.0)}
     assert min(accuracy[1.75]) > 0.6
-    assert max(accuracy[0.5]) < 0.2 and max(accuracy[8.0]) < 0.35
+    # Ordered: chance (0.1 on ten classes); chaotic: some learning, but every
+    # seed far below every seed at the critical line.
+    assert max(accuracy[0.5]) < 0.2
+    assert max(accuracy[8.0]) < min(accuracy[1.75]) - 0.25
     assert {r["steps"] for r in rows} == {3 * math.ceil(digits.X_train.shape[1] / 64)}
 
 

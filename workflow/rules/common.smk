@@ -144,6 +144,12 @@ def variance_config(wildcards):
     return sliced
 
 
+def variance_gate(wildcards, suffix):
+    """A file of the gate of the regularizer the variance decomposition trains with."""
+    regularizer = config["variance_decomposition"]["regularizer"]
+    return f"results/gradcheck/{wildcards.dataset}/{regularizer}{suffix}"
+
+
 def variance_tuning(wildcards):
     if TUNE:
         optimizer = config["variance_decomposition"]["optimizer"]

@@ -5,10 +5,10 @@
 rule variance_decomposition:
     input:
         data="results/data/{dataset}.h5",
-        gradcheck=lambda wildcards: (
-            f"results/gradcheck/{wildcards.dataset}/"
-            f"{config['variance_decomposition']['regularizer']}.csv"
-        ),
+        # As for training (rule train): the gate orders this job without a
+        # rerun gate retraining it; what it shares with the gate is a plain input.
+        gradcheck=lambda wildcards: ancient(variance_gate(wildcards, ".csv")),
+        network=lambda wildcards: variance_gate(wildcards, ".network.json"),
         tuning=variance_tuning,
     output:
         "results/variance/{dataset}.csv",
