@@ -40,7 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baselines  # noqa: E402
 
-from nnstudy import datasets, fused, initializers, network, optimizers, replication, training  # noqa: E402
+from nnstudy.core import fused, initializers, network, optimizers, training
+from nnstudy.data import datasets
+from nnstudy.study import replication  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

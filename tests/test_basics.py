@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nnstudy import basics
+from nnstudy.core import basics
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -139,12 +139,12 @@ def _unwritable_outputs(folder):
 @pytest.mark.parametrize("case", ["a folder", "inside a file", "a read-only file system"])
 def test_unwritable_out_is_refused_before_training(case, tmp_path, capsys, monkeypatch):
     out, words = _unwritable_outputs(tmp_path)[case]
-    import nnstudy.experiment
+    import nnstudy.study.experiment
 
     def no_training(*args, **kwargs):
         raise AssertionError("training started before --out was checked")
 
-    monkeypatch.setattr(nnstudy.experiment, "run_batch", no_training)
+    monkeypatch.setattr(nnstudy.study.experiment, "run_batch", no_training)
     assert main(["train", "--dataset", "circles", "--epochs", "1", "--out", str(out)]) == 2
     error = capsys.readouterr().err
     assert "--out" in error and words in error

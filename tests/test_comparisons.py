@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from nnstudy import comparisons
+from nnstudy.analysis import comparisons
 
 rliable_metrics = pytest.importorskip("rliable.metrics")
 scikit_posthocs = pytest.importorskip("scikit_posthocs")

@@ -8,15 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from nnstudy import (
-    datasets,
-    initializers,
-    network,
-    optimizers,
-    regularizers,
-    replication,
-    schedules,
-)
+from nnstudy.core import initializers, network, optimizers, regularizers, schedules
+from nnstudy.data import datasets
+from nnstudy.study import replication
 from nnstudy.config import validated
 from nnstudy.errors import ConfigError, DataError
 

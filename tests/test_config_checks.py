@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO, snakemake, write_config
-from nnstudy import datasets
+from nnstudy.data import datasets
 from nnstudy.config import read_yaml, validated
 from nnstudy.errors import ConfigError
 

@@ -1,4 +1,4 @@
-"""Tests for nnstudy.datasets and the dataset functions of nnstudy.io."""
+"""Tests for nnstudy.data.datasets and the dataset functions of nnstudy.io."""
 
 import os
 import subprocess
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nnstudy import datasets
-from nnstudy.datasets import (
+from nnstudy.data import datasets
+from nnstudy.data.datasets import (
     GENERATORS,
     load_cat_h5,
     load_mat,
@@ -69,7 +69,7 @@ def test_registry_is_the_documented_set():
 
 def test_import_does_not_load_heavy_libraries():
     code = (
-        "import sys, nnstudy.datasets; "
+        "import sys, nnstudy.data.datasets; "
         "heavy = [m for m in ('sklearn', 'scipy', 'h5py') if m in sys.modules]; "
         "assert not heavy, heavy"
     )

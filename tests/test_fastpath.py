@@ -1,6 +1,6 @@
 """The fast paths give the plain path's numbers, bit for bit.
 
-The fused engine (nnstudy.fused) must reproduce the plain engine (network.
+The fused engine (nnstudy.core.fused) must reproduce the plain engine (network.
 forward / network.backward / the optimizer as written) exactly, in every
 variant the loop supports; chunking the model axis must not change any
 model; the integer dropout masks must equal the float comparison. No test
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnstudy import fused, initializers, network, optimizers, rng, training
+from nnstudy.core import fused, initializers, network, optimizers, rng, training
 
 from conftest import xor_data
 

@@ -1,4 +1,4 @@
-"""The gradient-check gate (nnstudy.study.gradcheck_cell): it checks the code that trains.
+"""The gradient-check gate (nnstudy.study.grid.gradcheck_cell): it checks the code that trains.
 
 Each engine a training step can take is checked through its own passes; a
 bug planted in either engine stops the gate with a message naming the
@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from nnstudy import fused, gradcheck, network, optimizers, study, training
+from nnstudy.core import fused, gradcheck, network, optimizers, training
+from nnstudy.study import grid as study
 from nnstudy.config import validated
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnstudy import gradcheck, network
+from nnstudy.core import gradcheck, network
 
 S, M = 2, 6
 

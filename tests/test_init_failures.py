@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnstudy import datasets
+from nnstudy.data import datasets
 from nnstudy.lectures import init_failures
 
 

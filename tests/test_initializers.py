@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnstudy import initializers, rng
+from nnstudy.core import initializers, rng
 from nnstudy.errors import ConfigError
 
 # name -> the standard deviation it must give a layer with n_in inputs and n_out outputs

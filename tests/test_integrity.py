@@ -6,8 +6,10 @@ import pytest
 
 from conftest import REPO
 from nnstudy import config as config_module
-from nnstudy import io, study, tables
-from nnstudy.integrity import ResultError, check_cell, check_cells
+from nnstudy import io
+from nnstudy.analysis import tables
+from nnstudy.study import grid as study
+from nnstudy.analysis.integrity import ResultError, check_cell, check_cells
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from nnstudy import io
-from nnstudy.experiment import ModelSpec, architecture_for, run_batch
-from nnstudy.datasets import make_dataset
-from nnstudy.training import TrainConfig
+from nnstudy.study.experiment import ModelSpec, architecture_for, run_batch
+from nnstudy.data.datasets import make_dataset
+from nnstudy.core.training import TrainConfig
 
 
 def test_rows_round_trip_with_commas_quotes_and_exact_floats(tmp_path):

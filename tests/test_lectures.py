@@ -10,11 +10,13 @@ import pytest
 import yaml
 
 from conftest import REPO, snakemake
-from nnstudy import datasets, initializers, lectures, network
+from nnstudy import lectures
+from nnstudy.core import initializers, network
+from nnstudy.data import datasets
 from nnstudy.config import validated
-from nnstudy.datasets import Splits, one_hot_targets
+from nnstudy.data.datasets import Splits, one_hot_targets
 from nnstudy.errors import ConfigError
-from nnstudy.gradcheck import gradient_check
+from nnstudy.core.gradcheck import gradient_check
 from nnstudy.lectures import augmentation, bias_variance, depth, gradcheck_practice, normalization
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -225,7 +227,7 @@ def test_reading_table_uses_the_bayes_proxy_and_skips_diverged_seeds():
 
 def test_learning_curves_train_every_size_for_the_same_number_of_steps():
     config = validated(copy.deepcopy(SMOKE), SCHEMA)
-    from nnstudy import study
+    from nnstudy.study import grid as study
 
     splits = study.build_dataset(config, "circles")
     rows = bias_variance.learning_curves(config, "circles", splits, "adam", ["none"], [0], [0.25, 1.0], 0.01)
@@ -466,7 +468,7 @@ def test_smoke_study_writes_every_lecture_table_and_figure(smoke_study):
 
 
 def test_report_sections_render_every_stage_from_the_smoke_study(smoke_study):
-    from nnstudy.lectures import report_sections
+    from nnstudy.report import lecture_sections as report_sections
 
     workdir, config = smoke_study
     resolved = validated(config, SCHEMA)

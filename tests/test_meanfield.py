@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from nnstudy import meanfield
-from nnstudy.network import ACTIVATIONS
+from nnstudy.lectures import meanfield
+from nnstudy.core.network import ACTIVATIONS
 
 relu, relu_derivative = ACTIVATIONS["relu"]
 tanh_derivative = ACTIVATIONS["tanh"][1]

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nnstudy import basics, network
+from nnstudy.core import basics, network
 from nnstudy.errors import ConfigError, DataError
 
 # The hand-worked network: 2 inputs, 2 ReLU units, 1 sigmoid output; 2 samples.

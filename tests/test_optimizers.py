@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnstudy import optimizers
+from nnstudy.core import optimizers
 from nnstudy.errors import ConfigError
 
 # One gradient for every row: W1 (1 model, 1 x 2) and a zero gradient for b1.

@@ -227,7 +227,7 @@ def test_bad_dataset_files_get_a_clear_error_and_leave_results_untouched(smoke_s
 
 
 def test_bad_hdf5_course_files_name_the_file_and_key(tmp_path):
-    from nnstudy.datasets import load_cat_h5
+    from nnstudy.data.datasets import load_cat_h5
     from nnstudy.errors import DataError
 
     train, test = tmp_path / "train.h5", tmp_path / "test.h5"

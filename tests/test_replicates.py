@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from nnstudy import config as config_module
-from nnstudy import datasets, study, variance
-from nnstudy.experiment import ModelSpec
+from nnstudy.data import datasets
+from nnstudy.study import grid as study, variance
+from nnstudy.study.experiment import ModelSpec
 
 from conftest import REPO
 
@@ -283,7 +284,7 @@ def test_each_source_varied_alone_changes_the_trained_model_exactly_when_it_can_
 
 
 def test_a_cell_stores_each_seeds_split_once():
-    from nnstudy.experiment import train_data
+    from nnstudy.study.experiment import train_data
 
     pool = indexed_pool([30, 30])
     splits = study.replicate_splits(pool, "indexed", [0, 1, 2, 0, 1, 2])  # two initializers x three seeds

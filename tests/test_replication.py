@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnstudy import network, replication
+from nnstudy.core import network
+from nnstudy.study import replication
 from nnstudy.errors import ConfigError
 
 from conftest import course_data_dir, course_data_required

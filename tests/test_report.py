@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import REPO, course_data_dir, snakemake
-from nnstudy import report
+from nnstudy.report import page as report
 
 SMOKE = REPO / "config" / "smoke.yaml"
 SECTIONS = ("summary", "replication", "overview", "verdicts", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
@@ -433,7 +433,7 @@ def test_decision_boundaries_use_the_optimizer_best_on_dev_not_test():
 def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
     from test_verdicts import SMALL, planted_runs
 
-    from nnstudy import analysis, verdicts
+    from nnstudy.analysis import analyze as analysis, verdicts
 
     # Adam rescues x10 networks that stall with gd; under He the two are equal.
     runs = planted_runs(0, lambda d, i, r, o: -0.3 if (i == "x10" and o != "adam") else 0.0, SMALL)

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnstudy import rng
+from nnstudy.core import rng
 
 FAST = settings(max_examples=25, deadline=None)
 

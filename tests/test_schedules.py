@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnstudy import schedules
+from nnstudy.core import schedules
 from nnstudy.errors import ConfigError
 
 # name, decay_rate, decay_interval, {epoch: rate} for learning_rate 0.1

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnstudy import meanfield
+from nnstudy.lectures import meanfield
 from nnstudy.lectures import signal_propagation as sp
 
 

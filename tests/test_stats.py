@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnstudy import stats
+from nnstudy.analysis import stats
 
 UNITS = ["dataset", "seed"]
 

@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from nnstudy import datasets, meanfield, network
+from nnstudy.core import network
+from nnstudy.data import datasets
+from nnstudy.lectures import meanfield
 from nnstudy.lectures import trainability
 
 

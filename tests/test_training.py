@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nnstudy import fused, initializers, network, optimizers, rng, training
+from nnstudy.core import fused, initializers, network, optimizers, rng, training
 from nnstudy.errors import ConfigError
 
 from conftest import xor_data
@@ -514,12 +514,12 @@ def test_mini_batch_training_decays_weights_at_the_full_batch_rate():
 def test_progress_is_logged_at_records_without_changing_the_results(caplog, monkeypatch):
     config = training.TrainConfig(epochs=150, eval_every=4)
     order = list(range(len(MODELS["seed"])))
-    with caplog.at_level(logging.WARNING, logger="nnstudy.training"):
+    with caplog.at_level(logging.WARNING, logger="nnstudy.core.training"):
         quiet = train_models(order, config)
     assert caplog.records == []
     # Two models per chunk: three chunks, each logging on its own.
     monkeypatch.setattr(fused, "chunk_size", lambda arch, width, n: 2)
-    with caplog.at_level(logging.INFO, logger="nnstudy.training"):
+    with caplog.at_level(logging.INFO, logger="nnstudy.core.training"):
         logged = train_models(order, config)
     for s in order:
         assert_same_model(logged, s, training.TrainResult(

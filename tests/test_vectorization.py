@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnstudy import vectorization
+from nnstudy.lectures import vectorization
 
 
 @pytest.mark.parametrize("operation", list(vectorization.OPERATIONS))

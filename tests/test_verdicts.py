@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnstudy import verdicts
+from nnstudy.analysis import verdicts
 
 LEVELS = {"initializer": ["zeros", "x10", "he"], "regularizer": ["none", "l2"], "optimizer": ["gd", "momentum", "adam"]}
 SMALL = {"initializer": ["x10", "he"], "regularizer": ["none", "l2"], "optimizer": ["gd", "adam"]}

@@ -86,7 +86,8 @@ def check_output_path(option, path):
 
 def load_splits(dataset, data_seed, dev_fraction, test_fraction):
     """A dataset from a generator name, a .mat file, a cat/non-cat folder or an nnstudy .h5."""
-    from nnstudy import datasets, io
+    from nnstudy import io
+    from nnstudy.data import datasets
 
     path = Path(dataset)
     if dataset in datasets.GENERATORS:
@@ -109,9 +110,9 @@ def command_train(args):
     import numpy as np
 
     from nnstudy import io
-    from nnstudy.experiment import ModelSpec, architecture_for, run_batch
-    from nnstudy.regularizers import regularizer_settings
-    from nnstudy.training import TrainConfig
+    from nnstudy.study.experiment import ModelSpec, architecture_for, run_batch
+    from nnstudy.core.regularizers import regularizer_settings
+    from nnstudy.core.training import TrainConfig
 
     seeds = parse_seeds(args.seeds)
     layers = parse_layers(args.layers)
@@ -163,7 +164,7 @@ def command_train(args):
 
 def command_replicate(args):
     from nnstudy import io
-    from nnstudy.replication import run_all
+    from nnstudy.study.replication import run_all
 
     experiments = args.experiments.split(",") if args.experiments else None
     check_output_path("--out", args.out)
@@ -178,7 +179,7 @@ def command_replicate(args):
 def command_analyze(args):
     import pandas as pd
 
-    from nnstudy import analysis, verdicts
+    from nnstudy.analysis import analyze as analysis, verdicts
 
     runs = pd.read_csv(args.runs)
     missing = sorted({"dataset", "seed", "status", "test_accuracy", "train_accuracy", *verdicts.FACTORS}
@@ -199,11 +200,11 @@ def command_analyze(args):
 
 
 def build_parser():
-    from nnstudy.initializers import INITIALIZERS
-    from nnstudy.network import ACTIVATIONS
-    from nnstudy.optimizers import OPTIMIZERS
-    from nnstudy.regularizers import REGULARIZERS
-    from nnstudy.schedules import SCHEDULES
+    from nnstudy.core.initializers import INITIALIZERS
+    from nnstudy.core.network import ACTIVATIONS
+    from nnstudy.core.optimizers import OPTIMIZERS
+    from nnstudy.core.regularizers import REGULARIZERS
+    from nnstudy.core.schedules import SCHEDULES
 
     parser = argparse.ArgumentParser(
         prog="nnstudy",

@@ -98,7 +98,7 @@ def _schema_validator(schema):
 
 def _check_datasets(config):
     """Split fractions that leave training data, and each generator's parameters."""
-    from nnstudy import datasets
+    from nnstudy.data import datasets
 
     for name, entry in config["datasets"].items():
         dev, test = entry["dev_fraction"], entry["test_fraction"]
@@ -116,7 +116,7 @@ def _check_datasets(config):
 
 def _check_optimizers(config):
     """Every hyperparameter given is one the optimizer's method takes."""
-    from nnstudy.optimizers import OPTIMIZERS
+    from nnstudy.core.optimizers import OPTIMIZERS
 
     for name, entry in config["optimizers"].items():
         accepted = OPTIMIZERS[entry["method"]][1]
@@ -140,7 +140,7 @@ def validated(config, schema_path):
     import jsonschema
 
     from nnstudy.lectures import check_lectures
-    from nnstudy.study import check_config
+    from nnstudy.study.grid import check_config
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     config = copy.deepcopy(dict(config))

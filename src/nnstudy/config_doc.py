@@ -60,7 +60,7 @@ YOUR_OWN = """\
    `optimizers` becomes one level of the grid, and every combination is
    trained on every dataset once per seed. Datasets and optimizers are named
    by you; initializer and regularizer names come from the registries
-   (`nnstudy.initializers`, `nnstudy.regularizers`).
+   (`nnstudy.core.initializers`, `nnstudy.core.regularizers`).
 3. Check it without running anything (every error names the key):
    `.venv/bin/snakemake -n --configfile config/mine.yaml`
 4. Run it into its own folder, so that its results do not mix with another

@@ -125,11 +125,11 @@ def write_table(frame, path, metadata=None):
 
 
 # ---------------------------------------------------------------------------
-# Datasets: nnstudy.datasets.Splits on disk
+# Datasets: nnstudy.data.datasets.Splits on disk
 
 
 def write_dataset(path, splits, metadata=None, pool=None):
-    """Write a :class:`nnstudy.datasets.Splits` to HDF5 at ``path``, atomically.
+    """Write a :class:`nnstudy.data.datasets.Splits` to HDF5 at ``path``, atomically.
 
     Layout: groups ``train``, ``dev`` and ``test``, each holding ``X``
     ``(n_features, m)`` float64 and ``y`` ``(m,)`` int64; the scalar
@@ -139,13 +139,13 @@ def write_dataset(path, splits, metadata=None, pool=None):
     attribute. ``metadata`` (default ``splits.metadata``) is the JSON
     attribute.
 
-    ``pool`` (a :class:`nnstudy.datasets.Pool`), when given, is stored too,
+    ``pool`` (a :class:`nnstudy.data.datasets.Pool`), when given, is stored too,
     so that other splits of the same data can be drawn from the file
     (:func:`read_pool`): group ``pool`` with ``X``, ``y`` and, for a fixed
     test set, ``X_test`` and ``y_test``; its settings and metadata go into
     the JSON attribute under ``"pool"``.
     """
-    from nnstudy.datasets import PARTS
+    from nnstudy.data.datasets import PARTS
 
     arrays = {part: dict(zip(("X", "y"), splits.part(part))) for part in PARTS}
     arrays["n_classes"] = np.int64(splits.n_classes)
@@ -167,12 +167,12 @@ def write_dataset(path, splits, metadata=None, pool=None):
 
 
 def read_pool(path):
-    """The :class:`nnstudy.datasets.Pool` stored by :func:`write_dataset` in ``path``.
+    """The :class:`nnstudy.data.datasets.Pool` stored by :func:`write_dataset` in ``path``.
 
     Raises :class:`~nnstudy.errors.DataError` when the file holds no pool or
     its arrays are not a dataset.
     """
-    from nnstudy.datasets import Pool, validate_arrays
+    from nnstudy.data.datasets import Pool, validate_arrays
     from nnstudy.errors import DataError
 
     path = Path(path)
@@ -196,12 +196,12 @@ def read_pool(path):
 def read_dataset(path):
     """Read a file written by :func:`write_dataset` and check all of it.
 
-    Returns a :class:`nnstudy.datasets.Splits` with the file's metadata and
+    Returns a :class:`nnstudy.data.datasets.Splits` with the file's metadata and
     standardization statistics. Raises :class:`~nnstudy.errors.DataError`,
     naming the file and the key, when the file is missing or unreadable, a
     group or dataset is missing, or an array has the wrong shape or values.
     """
-    from nnstudy.datasets import PARTS, Splits, validate_arrays
+    from nnstudy.data.datasets import PARTS, Splits, validate_arrays
     from nnstudy.errors import DataError
 
     path = Path(path)
@@ -277,11 +277,11 @@ def read_dataset(path):
 
 
 def write_run(path, outcome, metadata):
-    """Write a batch of trained models (:class:`nnstudy.experiment.BatchOutcome`).
+    """Write a batch of trained models (:class:`nnstudy.study.experiment.BatchOutcome`).
 
     Layout: ``params`` (W1, b1, ... with the model axis first), ``history``
-    (see :class:`nnstudy.training.TrainResult`), ``specs`` (one array per
-    :class:`~nnstudy.experiment.ModelSpec` field), ``metrics``, ``status``,
+    (see :class:`nnstudy.core.training.TrainResult`), ``specs`` (one array per
+    :class:`~nnstudy.study.experiment.ModelSpec` field), ``metrics``, ``status``,
     ``stop_step``, ``best_step``, ``steps`` and ``steps_per_epoch``. The wall
     time is deliberately left out so that reruns give identical files.
     """

@@ -13,7 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from nnstudy import datasets, replication
+from nnstudy.data import datasets
+from nnstudy.study import replication
 
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 SPECIFICATION = "https://w3id.org/ro/crate/1.1"

@@ -3,7 +3,7 @@
 from types import SimpleNamespace
 
 import nnstudy
-from nnstudy import datasets
+from nnstudy.data import datasets
 from nnstudy.config import read_yaml, validated
 from nnstudy.lectures import outputs as lecture_outputs
 
@@ -81,7 +81,7 @@ def replication_sources(wildcards):
     reruns the replication; removing one does the same, and an edited one
     reruns it by its modification time.
     """
-    from nnstudy.replication import course_files
+    from nnstudy.study.replication import course_files
 
     experiments = config.get("replication", True)
     chosen = None if isinstance(experiments, bool) else experiments

@@ -2,7 +2,7 @@
 # page, drawn from the tables and run files only (no training).
 # `snakemake --cores 4 report` re-renders it from existing results.
 
-# The derived tables; nnstudy.report.TABLES and TEXT_TABLES must list the
+# The derived tables; nnstudy.report.page.TABLES and TEXT_TABLES must list the
 # same names (the job fails, naming the difference, when they do not).
 REPORT_TABLES = [
     "datasets",

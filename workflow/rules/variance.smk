@@ -1,5 +1,5 @@
 # What a seed is made of: one combination of the grid trained with one source
-# of randomness varied at a time (nnstudy.variance), on every dataset.
+# of randomness varied at a time (nnstudy.study.variance), on every dataset.
 
 
 rule variance_decomposition:

@@ -4,8 +4,8 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy import tables
-from nnstudy.integrity import ResultError
+from nnstudy.analysis import tables
+from nnstudy.analysis.integrity import ResultError
 
 try:
     written = tables.write_all(

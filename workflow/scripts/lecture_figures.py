@@ -6,7 +6,7 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy.lectures import figures
+from nnstudy.report import lecture_figures as figures
 
 folder = Path(snakemake.output[0]).parent
 captions = figures.draw_all(snakemake.params.config, dict(snakemake.input.items()), folder)

@@ -4,7 +4,8 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy import io, study
+from nnstudy import io
+from nnstudy.study import grid as study
 
 config = snakemake.params.config
 name = snakemake.wildcards.dataset

@@ -9,8 +9,8 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import io, provenance
-from nnstudy.report import git_state
-from nnstudy.tables import package_versions
+from nnstudy.report.page import git_state
+from nnstudy.analysis.tables import package_versions
 
 crate_path = Path(snakemake.output[0])
 root = crate_path.parent

@@ -5,7 +5,7 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import io
-from nnstudy.replication import run_all
+from nnstudy.study.replication import run_all
 
 table, skipped = run_all(snakemake.params.data_dir, snakemake.params.experiments)
 for experiment, reason in skipped:

@@ -4,7 +4,7 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy import report
+from nnstudy.report import page as report
 
 inputs = {
     name: getattr(snakemake.input, name) or None

@@ -7,7 +7,8 @@ from common import start_log
 log = start_log(snakemake)
 
 import nnstudy
-from nnstudy import io, study
+from nnstudy import io
+from nnstudy.study import grid as study
 
 start = time.perf_counter()
 config = snakemake.params.config

@@ -4,7 +4,8 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy import io, lectures, variance
+from nnstudy import io, lectures
+from nnstudy.study import variance
 
 config = snakemake.params.config
 dataset = snakemake.wildcards.dataset

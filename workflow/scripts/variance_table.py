@@ -6,7 +6,8 @@ log = start_log(snakemake)
 
 import pandas as pd
 
-from nnstudy import io, variance
+from nnstudy import io
+from nnstudy.study import variance
 
 runs = [row for path in snakemake.input for row in io.read_rows(path)]
 table = pd.DataFrame(variance.decomposition_rows(runs))

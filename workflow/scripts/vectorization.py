@@ -5,7 +5,7 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import io
-from nnstudy.vectorization import measure
+from nnstudy.lectures.vectorization import measure
 
 rows = measure()
 io.write_rows(snakemake.output[0], rows)

@@ -150,7 +150,7 @@ def study_rate(config, optimizer, tuning_file=None):
     """
     if config["learning_rates"]["tune"]:
         from nnstudy import io
-        from nnstudy.study import choose_learning_rate
+        from nnstudy.study.grid import choose_learning_rate
 
         return choose_learning_rate(io.read_rows(tuning_file))
     return config["learning_rates"]["fixed"][optimizer]

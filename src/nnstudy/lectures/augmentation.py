@@ -11,7 +11,7 @@ with the same optimizer, learning rate and number of update steps as the
 regularizers it is compared with.
 
 Images are the 8x8 pixel grids of scikit-learn's digits, flattened
-row-major into the 64 features (as :func:`nnstudy.datasets.digits` stores
+row-major into the 64 features (as :func:`nnstudy.data.datasets.digits` stores
 them). Distortions act on raw pixels. Every model then sees pixels centred
 and scaled by one mean and one standard deviation, those of all pixels of
 the original training images: per-pixel statistics would not do, because a
@@ -25,10 +25,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from nnstudy import datasets, network
-from nnstudy.experiment import ModelSpec, run_batch
-from nnstudy.regularizers import regularizer_settings
-from nnstudy.study import architecture, model_seed, optimizer_params, train_config
+from nnstudy.core import network
+from nnstudy.data import datasets
+from nnstudy.study.experiment import ModelSpec, run_batch
+from nnstudy.core.regularizers import regularizer_settings
+from nnstudy.study.grid import architecture, model_seed, optimizer_params, train_config
 
 SHAPE = (8, 8)
 

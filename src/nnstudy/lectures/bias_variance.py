@@ -19,10 +19,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from nnstudy.experiment import ModelSpec, run_batch
-from nnstudy.regularizers import regularizer_settings
-from nnstudy.study import architecture, model_seed, optimizer_params
-from nnstudy.training import TrainConfig
+from nnstudy.study.experiment import ModelSpec, run_batch
+from nnstudy.core.regularizers import regularizer_settings
+from nnstudy.study.grid import architecture, model_seed, optimizer_params
+from nnstudy.core.training import TrainConfig
 
 KEYS = ("dataset", "initializer", "regularizer", "optimizer")
 
@@ -107,7 +107,7 @@ def learning_curves(config, name, splits, optimizer, regularizers, seeds, fracti
     Every size gets the same number of update steps as the full training
     set's budget (``epochs`` full passes), so small sets are not
     under-trained. Models are the grid's: seeds from
-    :func:`nnstudy.study.model_seed`, ``learning_rate`` the study's choice.
+    :func:`nnstudy.study.grid.model_seed`, ``learning_rate`` the study's choice.
     """
     entry = config["datasets"][name]
     arch = architecture(config, name, splits)

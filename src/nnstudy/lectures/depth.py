@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnstudy import network
-from nnstudy.experiment import architecture_for
-from nnstudy.initializers import initialize, weight_std
-from nnstudy.optimizers import make_optimizer
-from nnstudy.training import TrainConfig, TrainData, train
+from nnstudy.core import network
+from nnstudy.study.experiment import architecture_for
+from nnstudy.core.initializers import initialize, weight_std
+from nnstudy.core.optimizers import make_optimizer
+from nnstudy.core.training import TrainConfig, TrainData, train
 
 # The initializer whose variance keeps the activation's signal at a constant
 # scale: 2/n for ReLU, 1/n for linear units (and tanh, which is linear near 0).
@@ -141,7 +141,7 @@ def norms_at_initialization(splits, depths, width, activation, variant_list, see
     (``gradient_factor``; below 1 the gradient shrinks towards the input),
     the RMS of the last hidden layer, and the predicted factor.
     """
-    from nnstudy.datasets import one_hot_targets
+    from nnstudy.data.datasets import one_hot_targets
 
     X = splits.X_train[:, :samples]
     Y = one_hot_targets(splits.y_train[:samples], splits.n_classes)
@@ -208,7 +208,7 @@ def trainability(splits, depths, width, activation, variant_list, seeds, *, samp
     and ``weight_change``: the Frobenius norm of the change of all weight
     matrices (0 means the weights never moved).
     """
-    from nnstudy.datasets import one_hot_targets
+    from nnstudy.data.datasets import one_hot_targets
 
     n = min(samples, splits.X_train.shape[-1])
     X, y = splits.X_train[:, :n], splits.y_train[:n]

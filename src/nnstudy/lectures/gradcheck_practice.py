@@ -15,13 +15,13 @@ initialization and fails once pre-activations are of order one.
 
 import numpy as np
 
-from nnstudy import network
-from nnstudy.datasets import one_hot_targets
-from nnstudy.experiment import architecture_for
-from nnstudy.gradcheck import Packing, gradient_check
-from nnstudy.initializers import initialize
-from nnstudy.optimizers import make_optimizer
-from nnstudy.training import TrainConfig, TrainData, train
+from nnstudy.core import network
+from nnstudy.data.datasets import one_hot_targets
+from nnstudy.study.experiment import architecture_for
+from nnstudy.core.gradcheck import Packing, gradient_check
+from nnstudy.core.initializers import initialize
+from nnstudy.core.optimizers import make_optimizer
+from nnstudy.core.training import TrainConfig, TrainData, train
 
 
 def textbook_backward(X, derivative=None):
@@ -31,7 +31,7 @@ def textbook_backward(X, derivative=None):
     layer ``dW = dZ A_prev^T + lambd / m W``, ``db = sum(dZ)``,
     ``dZ_prev = (W^T dZ) * g'(Z_prev)``. ``derivative`` replaces ``g'``
     (None: the right one). Returns a function with the signature of
-    :func:`nnstudy.network.backward`.
+    :func:`nnstudy.core.network.backward`.
     """
 
     def backward(params, cache, logits, Y, arch, lambd=None, keep_prob=None):

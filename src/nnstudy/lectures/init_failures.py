@@ -17,19 +17,20 @@ Two questions learners ask, each answered by one table:
   that is beyond ``z`` of about 36.7; a sample of label 0 with such a logit
   makes ``log(1 - a)`` the log of 0, and the course's cost, computed from
   the probabilities, is infinite. Computed from the logits, as
-  :mod:`nnstudy.network` does, the same cost is large but finite. Table
+  :mod:`nnstudy.core.network` does, the same cost is large but finite. Table
   ``init_saturation``: both costs along the course's training run, with the
   largest logit and the number of saturated samples.
 """
 
 import numpy as np
 
-from nnstudy import network, replication
-from nnstudy.datasets import one_hot_targets
-from nnstudy.experiment import architecture_for
-from nnstudy.initializers import initialize
-from nnstudy.optimizers import make_optimizer
-from nnstudy.training import TrainConfig, TrainData, train
+from nnstudy.core import network
+from nnstudy.study import replication
+from nnstudy.data.datasets import one_hot_targets
+from nnstudy.study.experiment import architecture_for
+from nnstudy.core.initializers import initialize
+from nnstudy.core.optimizers import make_optimizer
+from nnstudy.core.training import TrainConfig, TrainData, train
 
 
 def constant_params(arch, value):
@@ -159,7 +160,7 @@ def saturation_table(*, iterations, record_every, scale=10.0):
     """The course's x10 experiment on its circles: both costs every ``record_every`` steps.
 
     The course's data, layer sizes (2, 10, 5, 1), weights (``randn * 10``
-    from seed 3, through :mod:`nnstudy.replication`) and learning rate 0.01;
+    from seed 3, through :mod:`nnstudy.study.replication`) and learning rate 0.01;
     the engine trains, S = 1. ``scale`` other than 10 rescales the course's
     draws. One row per record: the step, both costs, the largest |logit|,
     and how many samples have a probability that is exactly 1 or exactly 0.

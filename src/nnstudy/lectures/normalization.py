@@ -18,12 +18,13 @@ import math
 
 import numpy as np
 
-from nnstudy import basics, datasets, network
+from nnstudy.core import basics, network
+from nnstudy.data import datasets
 from nnstudy.errors import ConfigError, check_choice
-from nnstudy.experiment import architecture_for, train_data
-from nnstudy.initializers import initialize
-from nnstudy.optimizers import make_optimizer
-from nnstudy.training import TrainConfig, train
+from nnstudy.study.experiment import architecture_for, train_data
+from nnstudy.core.initializers import initialize
+from nnstudy.core.optimizers import make_optimizer
+from nnstudy.core.training import TrainConfig, train
 
 SCALINGS = ("raw", "standardized")
 

@@ -3,7 +3,7 @@
 Why do some weight scales train deep networks and others not? In a wide
 random network the length ``q`` of a signal and the correlation ``c`` of two
 signals follow deterministic maps from layer to layer
-(:mod:`nnstudy.meanfield`). Their fixed points and the slope ``chi_1`` say
+(:mod:`nnstudy.lectures.meanfield`). Their fixed points and the slope ``chi_1`` say
 whether a deep stack forgets its input (ordered phase, ``chi_1 < 1``:
 gradients vanish), scrambles it (chaotic, ``chi_1 > 1``: gradients explode),
 or keeps it over ``xi_c`` layers and more (the critical line ``chi_1 = 1``).
@@ -27,8 +27,9 @@ import math
 import numpy as np
 from scipy import stats as scipy_stats
 
-from nnstudy import meanfield, rng
-from nnstudy.network import ACTIVATIONS
+from nnstudy.core import rng
+from nnstudy.lectures import meanfield
+from nnstudy.core.network import ACTIVATIONS
 
 INTERVAL_LEVEL = 0.95
 

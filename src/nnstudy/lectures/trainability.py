@@ -2,7 +2,7 @@
 
 Schoenholz et al. (2017) found that a deep network trains when its depth is
 below about six correlation depth scales ``xi_c`` of the mean-field theory
-(:mod:`nnstudy.meanfield`), so that the region of trainable depths is a
+(:mod:`nnstudy.lectures.meanfield`), so that the region of trainable depths is a
 ridge centred on the critical line ``chi_1 = 1``. Here every
 (activation, keep probability, depth) trains one batch of models, one per
 (sigma_w^2, seed), with weights N(0, sigma_w^2 / fan-in) and biases
@@ -18,11 +18,12 @@ import math
 
 import numpy as np
 
-from nnstudy import meanfield, network, rng
-from nnstudy.datasets import one_hot_targets
-from nnstudy.experiment import architecture_for
-from nnstudy.optimizers import make_optimizer
-from nnstudy.training import TrainConfig, TrainData, train
+from nnstudy.core import network, rng
+from nnstudy.lectures import meanfield
+from nnstudy.data.datasets import one_hot_targets
+from nnstudy.study.experiment import architecture_for
+from nnstudy.core.optimizers import make_optimizer
+from nnstudy.core.training import TrainConfig, TrainData, train
 
 # Schoenholz et al.: networks deeper than about this many correlation depth scales do not train.
 DEPTH_SCALES = 6

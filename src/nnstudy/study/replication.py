@@ -6,18 +6,18 @@ before each epoch's mini-batch permutation, and at the start of every
 dropout forward pass. To reproduce its published numbers we must make the
 same global draws in the same order. This module is the only place in the
 package that touches the global generator; everything else takes explicit
-seeds (see :mod:`nnstudy.rng`).
+seeds (see :mod:`nnstudy.core.rng`).
 
 The legacy draws enter the engine through two doors only:
 
 * :func:`course_initialization` builds the initial parameters from the
   course's draws and gives them a leading model axis of length 1;
 * :class:`CourseSampler` has the interface of
-  :class:`nnstudy.training.CounterSampler` and serves the course's
-  mini-batch permutations and dropout draws to :func:`nnstudy.training.train`.
+  :class:`nnstudy.core.training.CounterSampler` and serves the course's
+  mini-batch permutations and dropout draws to :func:`nnstudy.core.training.train`.
 
 Training, costs, gradients and accuracies are the engine's own
-(:mod:`nnstudy.network`, :mod:`nnstudy.training`, :mod:`nnstudy.optimizers`),
+(:mod:`nnstudy.core.network`, :mod:`nnstudy.core.training`, :mod:`nnstudy.core.optimizers`),
 with ``S = 1``. Where they differ from the course's own formulas in the last
 bits (the engine's sigmoid and cost are computed from the logits), the
 course's published accuracies still come out exactly; the costs and the
@@ -37,15 +37,15 @@ from typing import Callable, NamedTuple
 import numpy as np
 import pandas as pd
 
-from nnstudy import gradcheck, network, training
-from nnstudy.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, load_cat_h5, load_mat
+from nnstudy.core import gradcheck, network, training
+from nnstudy.data.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, load_cat_h5, load_mat
 from nnstudy.errors import check_choice, invalid
-from nnstudy.optimizers import make_optimizer
+from nnstudy.core.optimizers import make_optimizer
 
 DATA_DIR_VARIABLE = "NNSTUDY_DATA_DIR"
 COLUMNS = ("experiment", "variant", "metric", "value")
 
-# The regularization assignment's file (the cat files are named in nnstudy.datasets).
+# The regularization assignment's file (the cat files are named in nnstudy.data.datasets).
 MAT_FILE = "data.mat"
 
 # ---------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def course_moons(seed=3):
 
 def _train(params, arch, X, y, optimizer, learning_rate, epochs, *, batch_size=None,
            lambd=0.0, keep_prob=1.0, sampler=None):
-    """Train one model with :func:`nnstudy.training.train`.
+    """Train one model with :func:`nnstudy.core.training.train`.
 
     params : {"W1": (1, n_1, n_0), ...}; X (n_0, m); y (m,) labels 0/1.
     batch_size None is full-batch gradient descent (``epochs`` steps).
@@ -338,7 +338,7 @@ def course_gradient_check_case(seed=1, layer_sizes=(4, 5, 3, 1)):
 
 
 def gradient_check_nd(seed=1, epsilon=1e-7):
-    """The course's N-dimensional check through :func:`nnstudy.gradcheck.gradient_check`."""
+    """The course's N-dimensional check through :func:`nnstudy.core.gradcheck.gradient_check`."""
     params, X, Y, arch = course_gradient_check_case(seed)
     return float(gradcheck.gradient_check(params, X, Y, arch, epsilon=epsilon).difference[0])
 

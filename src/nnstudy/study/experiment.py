@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from nnstudy import network
-from nnstudy.datasets import one_hot_targets
-from nnstudy.initializers import initialize
-from nnstudy.optimizers import make_optimizer
-from nnstudy.training import CounterSampler, TrainConfig, TrainData, train
+from nnstudy.core import network
+from nnstudy.data.datasets import one_hot_targets
+from nnstudy.core.initializers import initialize
+from nnstudy.core.optimizers import make_optimizer
+from nnstudy.core.training import CounterSampler, TrainConfig, TrainData, train
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def architecture_for(splits, hidden_layers, hidden_activation="relu"):
 def train_data(splits):
     """TrainData from a dataset's train and dev parts.
 
-    splits : one :class:`~nnstudy.datasets.Splits` shared by every model, or a
+    splits : one :class:`~nnstudy.data.datasets.Splits` shared by every model, or a
         list with one per model (parts of equal sizes): each distinct Splits
         object is stacked once along a leading set axis, and ``sets`` says
         which one each model trains on.
@@ -134,7 +134,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
     splits : one Splits for every model, or a list of one Splits per model
         (each model trains and is evaluated on its own split).
 
-    optimizer : a name from :data:`nnstudy.optimizers.OPTIMIZERS`.
+    optimizer : a name from :data:`nnstudy.core.optimizers.OPTIMIZERS`.
     optimizer_params : its hyperparameters (beta, beta1, beta2, epsilon).
     config : a :class:`TrainConfig`.
     Returns a :class:`BatchOutcome` with, per model, train / dev / test

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnstudy import basics
+from nnstudy.core import basics
 from nnstudy.errors import DataError, check_choice, invalid
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nnstudy.lectures import STAGES, enabled, table_path
-from nnstudy.lectures.figures import read_table
+from nnstudy.report.lecture_figures import read_table
 
 # stage -> the lecture's claim that the stage tests
 CLAIMS = {

@@ -9,7 +9,7 @@ of it trains as one batch.
 A seed is a replicate of the whole experiment: seed number ``k`` of a dataset
 draws its own stratified train/dev/test split of the dataset's pool, its own
 initial weights, mini-batch orders and dropout masks, each from its own stream
-of :func:`model_seed` (see :mod:`nnstudy.rng`). Model seeds derive from the
+of :func:`model_seed` (see :mod:`nnstudy.core.rng`). Model seeds derive from the
 dataset name and the seed number only, so matched seeds share all these draws
 across initializers, regularizers and optimizers (paired comparisons), and no
 result depends on the order jobs run in.
@@ -22,14 +22,15 @@ import zlib
 
 import numpy as np
 
-from nnstudy import datasets, network, rng, training
+from nnstudy.core import network, rng, training
+from nnstudy.data import datasets
 from nnstudy.errors import ConfigError, check_choice, invalid
-from nnstudy.experiment import ModelSpec, architecture_for, run_batch
-from nnstudy.gradcheck import gradient_check
-from nnstudy.initializers import INITIALIZERS, initialize
-from nnstudy.optimizers import OPTIMIZERS
-from nnstudy.regularizers import REGULARIZERS, regularizer_settings
-from nnstudy.training import TrainConfig
+from nnstudy.study.experiment import ModelSpec, architecture_for, run_batch
+from nnstudy.core.gradcheck import gradient_check
+from nnstudy.core.initializers import INITIALIZERS, initialize
+from nnstudy.core.optimizers import OPTIMIZERS
+from nnstudy.core.regularizers import REGULARIZERS, regularizer_settings
+from nnstudy.core.training import TrainConfig
 
 RUN_KEYS = ("dataset", "initializer", "regularizer", "optimizer", "seed")
 
@@ -277,7 +278,7 @@ def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
 def gradcheck_cell(config, name, splits):
     """Gradient-check every regularizer variant of a dataset's network, through every engine.
 
-    For each training engine (:data:`nnstudy.training.ENGINES`) the gradient
+    For each training engine (:data:`nnstudy.core.training.ENGINES`) the gradient
     that one of its training steps computes (its own forward and backward
     passes, L2 term and dropout) is compared with central differences of the
     cost that step descends: He weights, small random biases (so no ReLU unit
@@ -286,7 +287,7 @@ def gradcheck_cell(config, name, splits):
     under fixed draws. Returns ``(rows, threshold)``: one row per
     (regularizer, engine, block), "all" being the whole vector, each with its
     relative difference and the tolerance it must stay below
-    (:meth:`nnstudy.gradcheck.GradientCheck.tolerance`).
+    (:meth:`nnstudy.core.gradcheck.GradientCheck.tolerance`).
     """
     options = config.get("gradcheck", {})
     arch = architecture(config, name, splits)

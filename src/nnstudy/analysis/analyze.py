@@ -1,14 +1,14 @@
 """Every statistics table of a runs table, and ``nnstudy analyze``.
 
 :func:`analysis_tables` takes runs with the columns of
-``results/tables/runs.csv`` (prepared by :func:`nnstudy.verdicts.prepare_runs`)
+``results/tables/runs.csv`` (prepared by :func:`nnstudy.analysis.verdicts.prepare_runs`)
 and returns the tables below; :func:`write_analysis` writes them with the
 critical-difference figures. The report stage calls the same function, so the
 report and ``nnstudy analyze`` agree to the digit.
 
 Tables (``blocks`` says what each test counts):
 
-* ``verdicts``: :data:`nnstudy.verdicts.VERDICT_COLUMNS` only;
+* ``verdicts``: :data:`nnstudy.analysis.verdicts.VERDICT_COLUMNS` only;
 * ``verdict_details``: the same rows with blocks, n_blocks and raw p;
 * ``verdicts_without_failing``: the same, each factor compared on the runs
   at no failing level of another factor;
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnstudy import comparisons, verdicts
+from nnstudy.analysis import comparisons, verdicts
 
 TARGET_EFFECT = 0.02
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from nnstudy.figures import OKABE_ITO as COLOURS
-from nnstudy.figures import STYLE as REPORT_STYLE
+from nnstudy.report.figures import OKABE_ITO as COLOURS
+from nnstudy.report.figures import STYLE as REPORT_STYLE
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 # The report's look, with a salt of our own for the SVG element ids.
@@ -397,7 +397,7 @@ def signal_propagation_figure(tables, config):
     axes[1, 0].legend(frameon=False, fontsize=6, title="activation sigma_w2/sigma_b2", title_fontsize=6)
     fig.tight_layout()
     caption = (
-        "Signal propagation. Top: the mean-field theory by quadrature (nnstudy.meanfield): the correlation depth scale "
+        "Signal propagation. Top: the mean-field theory by quadrature (nnstudy.lectures.meanfield): the correlation depth scale "
         "xi_c = -1/ln chi_c (at c*; no line where the length vanishes or explodes), chi_1 at the fixed length q*, "
         "and the critical line chi_1 = 1 (ReLU and linear: sigma_w^2 = 2 and 1 at every bias variance; tanh: "
         "1 without bias, rising with it). Bottom: layer by layer, the theory's length, correlation and gradient "

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from scipy import stats as scipy_stats
 
-from nnstudy.stats import holm
+from nnstudy.analysis.stats import holm
 
 BOOTSTRAP_SAMPLES = 2000
 BAYES_SAMPLES = 20000

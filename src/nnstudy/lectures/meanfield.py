@@ -27,7 +27,7 @@ number of nodes (symmetric, none at 0, so that ReLU's kink at 0 costs
 nothing in one dimension: ``E[relu(sqrt(q) z)^2] = q / 2`` exactly); over two
 correlated Gaussians, Gauss-Legendre rules split at the kinks (see
 :func:`pair_mean`). Activations come from
-:data:`nnstudy.network.ACTIVATIONS`, so every activation the networks have
+:data:`nnstudy.core.network.ACTIVATIONS`, so every activation the networks have
 has a theory.
 
 Everything here takes and returns floats; nothing draws random numbers.
@@ -41,7 +41,7 @@ import numpy as np
 from scipy import optimize
 
 from nnstudy.errors import check_choice, invalid
-from nnstudy.network import ACTIVATIONS
+from nnstudy.core.network import ACTIVATIONS
 
 NODES_1D = 200
 NODES_2D = 48

@@ -2,7 +2,7 @@
 
 A seed of the study replicates the whole experiment: its own train/dev/test
 split, initial weights, mini-batch order and dropout masks, each from its own
-stream (:mod:`nnstudy.rng`). Here one combination of the grid (an
+stream (:mod:`nnstudy.core.rng`). Here one combination of the grid (an
 initializer, a regularizer, an optimizer) is trained once per seed with one
 source varied and the three others held at the first seed, and once per seed
 with all four varied together. The spread of test accuracy in each set is
@@ -21,8 +21,8 @@ import math
 
 import numpy as np
 
-from nnstudy.experiment import ModelSpec
-from nnstudy.regularizers import regularizer_settings
+from nnstudy.study.experiment import ModelSpec
+from nnstudy.core.regularizers import regularizer_settings
 
 # The sources of a seed, in the order they are reported, and the label of
 # the set where all of them vary.
@@ -46,7 +46,7 @@ def decomposition_specs(config, name, learning_rate, seeds):
     Returns ``(specs, split_seeds, labels)``, one entry per model, with
     ``labels`` the (source, seed) pairs, sources in SOURCES order then ALL.
     """
-    from nnstudy.study import model_seed
+    from nnstudy.study.grid import model_seed
 
     section = config["variance_decomposition"]
     initializer = section["initializer"]
@@ -77,11 +77,11 @@ def decomposition_specs(config, name, learning_rate, seeds):
 def train_decomposition(config, name, pool, learning_rate):
     """Train one dataset's decomposition as one batch; one row per model.
 
-    pool : the dataset's :class:`~nnstudy.datasets.Pool`. Rows hold the
+    pool : the dataset's :class:`~nnstudy.data.datasets.Pool`. Rows hold the
     dataset, the combination, ``source``, ``seed``, ``status`` and the
     test accuracy (NaN for a diverged model).
     """
-    from nnstudy.study import replicate_splits, train_specs
+    from nnstudy.study.grid import replicate_splits, train_specs
 
     section = config["variance_decomposition"]
     seeds = section.get("seeds") or config["seeds"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nnstudy import io
-from nnstudy.study import cell_runs, model_seed
+from nnstudy.study.grid import cell_runs, model_seed
 
 # Columns of a row that must agree with the run file, value for value.
 CHECKED_METRICS = ("train_accuracy", "dev_accuracy", "test_accuracy")

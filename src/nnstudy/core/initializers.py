@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from nnstudy import rng
+from nnstudy.core import rng
 from nnstudy.errors import check_choice, invalid
 
 # name -> (standard deviation as a function of (n_in, n_out, scale), default scale)

@@ -1,6 +1,6 @@
 """The training step without the overhead: forward, backward and update in place.
 
-:func:`nnstudy.network.forward` and :func:`nnstudy.network.backward` are the
+:func:`nnstudy.core.network.forward` and :func:`nnstudy.core.network.backward` are the
 readable reference; a training step built from them spends most of its time
 allocating temporaries and dispatching small NumPy calls. This module performs
 the same floating-point operations, on the same operands, in the same order,
@@ -27,7 +27,7 @@ multiplying by the mask and then by the derivative, as the reference does.
 
 import numpy as np
 
-from nnstudy import basics
+from nnstudy.core import basics
 
 
 # Bytes of step buffers per chunk of models. Measured (bench/README.md, "The
@@ -270,7 +270,7 @@ class FusedEngine:
     """One chunk of models trained with :class:`FusedNetwork` passes.
 
     The interface the training loop uses (shared with the plain engine in
-    :mod:`nnstudy.training`): ``params``, ``batches``, ``gradients``,
+    :mod:`nnstudy.core.training`): ``params``, ``batches``, ``gradients``,
     ``update``, ``evaluate`` and ``logits``; and ``last_gradients``, which the
     gradient-check gate reads.
 

@@ -4,7 +4,7 @@
 (``results/tables/*.csv``), the run files (``results/runs/**.h5``) and the
 dataset files, derives the report's own tables (statistics, diagnostics,
 gridded predictions for decision boundaries, provenance), draws every figure
-from those tables only (:mod:`nnstudy.figures`), and renders
+from those tables only (:mod:`nnstudy.report.figures`), and renders
 ``results/report/index.html`` from a Jinja2 template with the figures
 embedded as base64 PNG. Nothing is trained.
 
@@ -28,9 +28,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from nnstudy import analysis, io, network, stats, tables, verdicts
-from nnstudy.experiment import architecture_for
-from nnstudy.study import model_seed
+from nnstudy import io
+from nnstudy.analysis import analyze as analysis, stats, tables, verdicts
+from nnstudy.core import network
+from nnstudy.study.experiment import architecture_for
+from nnstudy.study.grid import model_seed
 
 FACTORS = ("initializer", "regularizer", "optimizer")
 UNITS = ["dataset", "seed"]
@@ -161,7 +163,7 @@ def published_values():
 
     Values may be written as fractions ("207/209"), as the course reports them.
     """
-    text = resources.files("nnstudy").joinpath("data/published.csv").read_text()
+    text = resources.files("nnstudy").joinpath("analysis/published.csv").read_text()
     frame = pd.read_csv(pd.io.common.StringIO(text), dtype=str)
     frame["value"] = [float(Fraction(v)) for v in frame["value"]]
     return frame
@@ -1070,7 +1072,7 @@ def _verdict_class(text):
 
 
 def _template_file(name):
-    return resources.files("nnstudy").joinpath(f"templates/{name}").read_text()
+    return resources.files("nnstudy").joinpath(f"report/templates/{name}").read_text()
 
 
 def _claim(row):
@@ -1248,7 +1250,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
 def lecture_sections(config):
     """[(id, title, html)] of the lecture stages the configuration switches on."""
     from nnstudy import lectures
-    from nnstudy.lectures import report_sections
+    from nnstudy.report import lecture_sections as report_sections
 
     if not lectures.enabled(config):
         return []
@@ -1283,7 +1285,7 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
     repo_dir : the checkout holding the Snakefile (for the commit and commands).
     workers : processes drawing the figures.
     """
-    from nnstudy import figures as figure_module
+    from nnstudy.report import figures as figure_module
 
     frames = read_tables(inputs)
     skipped = []

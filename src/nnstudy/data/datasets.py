@@ -8,7 +8,7 @@ the pieces it chains (generate or load, :func:`validate_arrays`,
 on its own.
 
 Only NumPy is imported here; scikit-learn, SciPy and h5py are imported
-inside the functions that need them, so ``import nnstudy.datasets`` stays
+inside the functions that need them, so ``import nnstudy.data.datasets`` stays
 cheap for code that only reads finished dataset files.
 """
 
@@ -446,11 +446,11 @@ def load_cat_h5(train_path, test_path):
     The training file holds ``train_set_x`` ``(m, 64, 64, 3)`` uint8,
     ``train_set_y`` ``(m,)`` and ``list_classes`` ``(K,)``; the test file
     ``test_set_x`` and ``test_set_y``. Each image becomes one column, flattened
-    row-major (:func:`nnstudy.basics.images_to_columns`) and divided by 255.
+    row-major (:func:`nnstudy.core.basics.images_to_columns`) and divided by 255.
     Returns a :class:`FileData`: ``X_train`` ``(h*w*c, m)`` with values in
     [0, 1], ``y_train`` ``(m,)``, the same for test, and the class names.
     """
-    from nnstudy.basics import images_to_columns
+    from nnstudy.core.basics import images_to_columns
 
     images, y, names, keys = _read_cat_file(train_path, "train_set", need_classes=True)
     test_images, y_test, _, test_keys = _read_cat_file(test_path, "test_set", need_classes=False)

@@ -8,11 +8,11 @@ step never loops over models. A model that diverges (see
 its batch goes on.
 
 Models never interact, so the batch is trained in chunks of models sized to
-stay in the processor's cache (see :func:`nnstudy.fused.chunk_size`). Each
+stay in the processor's cache (see :func:`nnstudy.core.fused.chunk_size`). Each
 chunk runs one of two engines with the same interface: the plain engine
-calls :func:`nnstudy.network.forward`, :func:`nnstudy.network.backward` and
+calls :func:`nnstudy.core.network.forward`, :func:`nnstudy.core.network.backward` and
 the optimizer as written, and is the reference; the fused engine
-(:mod:`nnstudy.fused`) performs the same arithmetic in place and gives the
+(:mod:`nnstudy.core.fused`) performs the same arithmetic in place and gives the
 same numbers, several times faster. :data:`ENGINE` chooses between them.
 """
 
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy import fused, network, optimizers, rng
+from nnstudy.core import fused, network, optimizers, rng
 from nnstudy.errors import invalid
-from nnstudy.optimizers import apply_updates
-from nnstudy.schedules import check_schedule, learning_rate_at
+from nnstudy.core.optimizers import apply_updates
+from nnstudy.core.schedules import check_schedule, learning_rate_at
 
 # "auto": the fused engine wherever it applies (an elementwise optimizer, and
 # network.forward / network.backward not replaced by a caller, whose
@@ -231,7 +231,7 @@ def _norms(arrays, arch, prefix="W"):
 class PlainEngine:
     """The reference engine: network.forward / network.backward, the optimizer as written.
 
-    Same interface as :class:`nnstudy.fused.FusedEngine`; dropout comes as
+    Same interface as :class:`nnstudy.core.fused.FusedEngine`; dropout comes as
     uniform draws, compared with the keep probability inside network.forward.
     """
 
@@ -297,7 +297,7 @@ class PlainEngine:
 
 
 # Every engine a training step can take, by name: the gradient-check gate
-# checks each one (nnstudy.study.gradcheck_cell).
+# checks each one (nnstudy.study.grid.gradcheck_cell).
 ENGINES = {"plain": PlainEngine, "fused": fused.FusedEngine}
 
 
@@ -368,7 +368,7 @@ def train(
     """Train S models together and return a :class:`TrainResult`.
 
     params : initial parameters, {"W1": (S, n_1, n_0), ...} (not modified).
-    optimizer : a GradientTransformation from :mod:`nnstudy.optimizers`.
+    optimizer : a GradientTransformation from :mod:`nnstudy.core.optimizers`.
     data : TrainData, shared by all models or one set per model.
     learning_rate, lambd, keep_prob : scalars or (S,) arrays.
     patience : scalar or (S,) ints; > 0 enables early stopping on the dev
@@ -487,7 +487,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
                  keep_prob, patience, sampler, label="models"):
     """Train some models of a batch (all of them, or one chunk, with its data) from start to end.
 
-    ``label`` names the chunk in the progress lines logged to ``nnstudy.training``.
+    ``label`` names the chunk in the progress lines logged to ``nnstudy.core.training``.
 
     Returns a dict with their final params, history (without "step"),
     status, stop_step and the number of steps taken.

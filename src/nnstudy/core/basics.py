@@ -1,7 +1,7 @@
 """The course's NumPy building blocks: activations, softmax, reshaping, losses.
 
 Every function takes and returns arrays of any shape unless its docstring
-says otherwise; the networks in :mod:`nnstudy.network` use these directly.
+says otherwise; the networks in :mod:`nnstudy.core.network` use these directly.
 """
 
 import numpy as np

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnstudy import network
+from nnstudy.core import network
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def gradient_check(params, X, Y, arch, lambd=0.0, keep_prob=None, uniforms=None,
     params : {"W1": (S, n_1, n_0), ...}; X (n_0, m) or (S, n_0, m); Y (n_L, m)
         or (S, n_L, m).
     lambd : scalar or (S,) L2 strengths, included in cost and gradient.
-    keep_prob, uniforms : as for :func:`nnstudy.network.forward`; the same
+    keep_prob, uniforms : as for :func:`nnstudy.core.network.forward`; the same
         draws are used for every evaluation, so dropout is checked under a
         fixed mask.
     backward : the backward pass under test (a deliberately broken one in
@@ -128,7 +128,7 @@ def gradient_check(params, X, Y, arch, lambd=0.0, keep_prob=None, uniforms=None,
     gradients : instead of ``backward``, a function of ``params`` returning
         the gradients under test (a training engine's, say), keyed like them.
     n_train : training-set size for the L2 penalty, as for
-        :func:`nnstudy.network.cost`; None when X is the whole set.
+        :func:`nnstudy.core.network.cost`; None when X is the whole set.
     """
     n_models = arch.check_params(params)
     lambd_b = network.per_model(lambd, n_models)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from nnstudy import comparisons
+from nnstudy.analysis import comparisons
 
 FACTORS = ("initializer", "regularizer", "optimizer")
 ALPHA = 0.05

@@ -539,7 +539,7 @@ def bias_variance_plot(bias_variance, threshold, config):
 
 
 def critical_difference_plot(cd, factor, runs):
-    from nnstudy import analysis
+    from nnstudy.analysis import analyze as analysis
 
     caption = (f"From {_runs(runs)}: mean rank of each {factor} level over datasets (1 = best). Bars join levels that no pairwise "
                "Wilcoxon signed-rank test (datasets as blocks, Holm-corrected) separates; the title gives the "
@@ -560,7 +560,7 @@ def save(fig, folder, name):
 
 def plans(tables, config):
     """What to draw, in report order: (section, name, title, function returning (figure, caption))."""
-    from nnstudy import report
+    from nnstudy.report import page as report
 
     todo = []
     datasets = list(config["datasets"])

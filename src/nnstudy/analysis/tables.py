@@ -14,8 +14,9 @@ from importlib import metadata as importlib_metadata
 import numpy as np
 import pandas as pd
 
-from nnstudy import integrity, io
-from nnstudy.study import RUN_KEYS
+from nnstudy import io
+from nnstudy.analysis import integrity
+from nnstudy.study.grid import RUN_KEYS
 
 ACCURACIES = ("train_accuracy", "dev_accuracy", "test_accuracy")
 PACKAGES = ("nnstudy", "numpy", "scipy", "scikit-learn", "pandas", "h5py", "matplotlib", "snakemake")
@@ -91,7 +92,7 @@ def summary_table(runs, config):
 
 def learning_rates_table(tuning_files, config):
     """The tuning curves (mean over tuning seeds per rate) with the chosen rate flagged."""
-    from nnstudy.study import choose_learning_rate
+    from nnstudy.study.grid import choose_learning_rate
 
     if not tuning_files:
         fixed = config["learning_rates"].get("fixed", {})
@@ -201,7 +202,7 @@ def write_all(runs, run_files, tuning, gradcheck, timings, outputs, config):
     """Build and write every table; return {name: number of rows}.
 
     Every cell's rows and run file are cross-checked first
-    (:func:`nnstudy.integrity.check_cells`), so that nothing is written from
+    (:func:`nnstudy.analysis.integrity.check_cells`), so that nothing is written from
     results that disagree with the configuration or with each other.
     """
     integrity.check_cells(runs, run_files, config)

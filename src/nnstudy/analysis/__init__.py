@@ -1,0 +1,1 @@
+"""From result rows to tables: aggregation, statistics, comparisons and verdicts."""

@@ -1,0 +1,1 @@
+"""Datasets: generators, the course's and the packages' files, and the splits."""

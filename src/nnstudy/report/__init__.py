@@ -1,0 +1,1 @@
+"""The report: figures, sections and the page, drawn from the tables alone."""
