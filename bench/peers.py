@@ -325,7 +325,7 @@ def torch_func_trainer(X, Y, layer_sizes, *, epochs, learning_rate, optimizer="g
 
 
 # name -> (library it needs, builder of a trainer, numbers of models it is timed at).
-# torch.compile takes 20-50 s of one core per compilation here (every
+# torch.compile takes 20-70 s of one core per compilation here (every
 # workload and S is a new graph), so it is timed at the engine's reference S only.
 PEERS = {
     "JAX jit+scan, vmap": ("jax", jax_trainer, (1, 8, 32, 128)),

@@ -386,8 +386,8 @@ def markdown(report):
 
 def peers_markdown(report):
     """The engine and the compiled peers at each S: warm, cold, and their ratios to the engine."""
-    if not any(work.get("peers") for work in report["workloads"]):
-        return []
+    if all(row["implementation"] == "ours" for work in report["workloads"] for row in work.get("peers", [])):
+        return []  # --no-peers: the engine alone
     lines = [
         "", "Compiled peers beside the engine, same run. Warm: median per model-step of later calls; "
         "cold: the whole workload's cost per model-step when a job pays the first call's building, "

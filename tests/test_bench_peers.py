@@ -5,7 +5,7 @@ work, so each peer, from the engine's initial weights and with the engine's
 mini-batch orders, must end within rounding of the engine's parameters.
 Skipped where the optional ``bench`` extra (jax, torch) is not installed;
 nothing here is timed. torch.compile is left out: it compiles the same step
-function, for 20-50 s per case.
+function, for 20-70 s per case.
 """
 
 import sys
