@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/run.py                 # everything, 3-6 minutes
+    .venv/bin/python bench/run.py                 # everything (the peers add 5 torch.compile runs of 20-70 s)
     .venv/bin/python bench/run.py --quick         # shorter windows, for a smoke test
     .venv/bin/python bench/run.py --only circles  # one workload
     .venv/bin/python bench/run.py --no-peers      # without JAX and torch.func
@@ -14,7 +14,9 @@ to bench/results/latest.json and bench/results/latest.md.
 
 Times are process CPU time by default (``--clock wall`` for wall-clock): on
 a machine shared with other jobs, CPU time leaves out the time the process
-waited for a core. Every library runs on one thread.
+waited for a core. Every library runs on one thread, and the process is
+pinned to one core. The compiled peers (JAX, torch.func: bench/peers.py)
+are timed cold, their first call with its compilation, and warm.
 """
 
 import os
@@ -210,7 +212,8 @@ def peer_run(build, work, n_models, epochs):
 
 def _cpu_with_children():
     # A compiler may run as a child process (inductor's C++ compiler): count it.
-    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+    usages = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(r.ru_utime + r.ru_stime for r in usages)
 
 
 def first_call(run, clock):
