@@ -2,9 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/run.py                 # everything, 3-6 minutes
+    .venv/bin/python bench/run.py                 # everything (the peers add 5 torch.compile runs of 20-70 s)
     .venv/bin/python bench/run.py --quick         # shorter windows, for a smoke test
     .venv/bin/python bench/run.py --only circles  # one workload
+    .venv/bin/python bench/run.py --no-peers      # without JAX and torch.func
 
 Every implementation runs a window of its workload's steps (a few hundred
 full-batch steps, or a few epochs of mini-batches), several times; the
@@ -13,7 +14,9 @@ to bench/results/latest.json and bench/results/latest.md.
 
 Times are process CPU time by default (``--clock wall`` for wall-clock): on
 a machine shared with other jobs, CPU time leaves out the time the process
-waited for a core. Every library runs on one thread.
+waited for a core. Every library runs on one thread, and the process is
+pinned to one core. The compiled peers (JAX, torch.func: bench/peers.py)
+are timed cold, their first call with its compilation, and warm.
 """
 
 import os
@@ -21,6 +24,11 @@ import os
 # One thread everywhere, before NumPy (or PyTorch) loads its BLAS.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
+# And one core: every implementation runs on one thread, but XLA's runtime
+# may run independent operations of a step on another core. Threads started
+# later (XLA's, PyTorch's) inherit the pinning.
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
@@ -39,6 +47,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baselines  # noqa: E402
+import peers  # noqa: E402
 
 from nnstudy.core import fused, initializers, network, optimizers, training
 from nnstudy.data import datasets
@@ -188,6 +197,35 @@ def engine_run(work, n_models, epochs):
     return run
 
 
+def peer_run(build, work, n_models, epochs):
+    """A peer's trainer for S models from the engine's initial weights; builds (and compiles) lazily."""
+    seeds = list(range(n_models))
+    params = initializers.initialize(work.layer_sizes, "he", seeds)
+    trainer = []
+
+    def run():
+        if not trainer:
+            trainer.append(build(work.X, work.Y, work.layer_sizes, epochs=epochs, **work.options()))
+        trainer[0](params)
+        return epochs * work.steps_per_epoch * n_models
+
+    return run
+
+
+def _cpu_with_children():
+    # A compiler may run as a child process (inductor's C++ compiler): count it.
+    usages = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(r.ru_utime + r.ru_stime for r in usages)
+
+
+def first_call(run, clock):
+    """Seconds (clock, wall) of ``run()``'s first call: building, tracing and compiling included."""
+    tick = _cpu_with_children if clock == "cpu" else time.perf_counter
+    t0, w0 = tick(), time.perf_counter()
+    run()
+    return tick() - t0, time.perf_counter() - w0
+
+
 def baseline_run(function, work, epochs):
     def run():
         return function(work.X, work.Y, work.layer_sizes, epochs=epochs, **work.options())
@@ -305,7 +343,7 @@ def machine():
     return {
         "cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
         "numpy": np.__version__, "platform": platform.platform(),
-        "load_average": os.getloadavg(),
+        "load_average": os.getloadavg(), "pinned_to_cores": sorted(os.sched_getaffinity(0)),
     }
 
 
@@ -313,7 +351,8 @@ def markdown(report):
     lines = [
         f"Run {report['date']} on {report['machine']['cpu']} ({report['machine']['cores']} cores, "
         f"load average at start {report['machine']['load_average'][0]:.1f}), NumPy "
-        f"{report['machine']['numpy']}, one thread, {report['clock']} time, median of "
+        f"{report['machine']['numpy']}, one thread on core {','.join(map(str, report['machine']['pinned_to_cores']))}, "
+        f"{report['clock']} time, median of "
         f"{report['repeats']} repeats. Matrix-multiply rate {report['matmul_gflops']:.1f} GFLOP/s.",
         "",
         "| workload | implementation | us / model-step | spread (min-max) | workload s / model "
@@ -336,6 +375,7 @@ def markdown(report):
             f"| {work['name']} | *arithmetic floor* | {work['floor_us']:.2f} | | "
             f"{work['floor_us'] * work['steps'] / 1e6:.3f} | {work['floor_us'] / ours:.2f} | 1.0 |"
         )
+    lines += peers_markdown(report)
     if report.get("process"):
         p = report["process"]
         lines += ["", f"Whole process, `nnstudy {p['command']}` ({p['samples']} samples): "
@@ -349,6 +389,35 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
+def peers_markdown(report):
+    """The engine and the compiled peers at each S: warm, cold, and their ratios to the engine."""
+    if all(row["implementation"] == "ours" for work in report["workloads"] for row in work.get("peers", [])):
+        return []  # --no-peers: the engine alone
+    lines = [
+        "", "Compiled peers beside the engine, same run. Warm: median per model-step of later calls; "
+        "cold: the whole workload's cost per model-step when a job pays the first call's building, "
+        "tracing and compilation once (warm + compile s / (S x workload steps)). Ratios are to ours at "
+        "the same S (above 1: slower than ours).", "",
+        "| workload | S | implementation | warm us / model-step | spread (min-max) | compile s "
+        "| cold us / model-step | warm ratio to ours | cold ratio to ours |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for work in report["workloads"]:
+        ours = {row["models"]: row for row in work.get("peers", []) if row["implementation"] == "ours"}
+        for row in work.get("peers", []):
+            if row.get("skipped"):
+                lines.append(f"| {work['name']} | | {row['implementation']} | n/a | | | | | {row['skipped']} |")
+                continue
+            base = ours[row["models"]]
+            lines.append(
+                f"| {work['name']} | {row['models']} | {row['implementation']} | {row['us_per_model_step']:.1f} "
+                f"| {row['spread'][0]:.1f}-{row['spread'][1]:.1f} | {row['compile_seconds']:.2f} "
+                f"| {row['cold_us_per_model_step']:.1f} | {row['us_per_model_step'] / base['us_per_model_step']:.2f} "
+                f"| {row['cold_us_per_model_step'] / base['cold_us_per_model_step']:.2f} |"
+            )
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter windows (a smoke test)")
@@ -357,6 +426,7 @@ def main(argv=None):
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--no-process", action="store_true", help="skip the whole-process run")
     parser.add_argument("--no-knee", action="store_true", help="skip the chunk-size sweep")
+    parser.add_argument("--no-peers", action="store_true", help="skip the compiled peers (JAX, torch.func)")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -368,6 +438,11 @@ def main(argv=None):
     except ImportError:
         have_torch = False
         print("PyTorch not installed (pip install -e '.[bench]'): skipping it", flush=True)
+
+    missing_peers = {} if args.no_peers else peers.missing()
+    if missing_peers:
+        print(f"Compiled peers skipped, not installed: {', '.join(sorted(missing_peers))} "
+              "(pip install -e '.[bench]')", flush=True)
 
     clock = args.clock
     rate = matmul_rate(clock)
@@ -388,10 +463,20 @@ def main(argv=None):
         }
         epochs = work.window_epochs
         timers = {}
+        first_calls = {}  # (implementation, S) -> first call (clock s, wall s)
         for S in BATCH_SIZES:
             run = engine_run(work, S, epochs)
-            run()  # warm-up
+            first_calls["ours", S] = first_call(run, clock)  # also the warm-up
             timers[f"ours S={S}"] = lambda run=run: time_once(run, clock)
+        for name, (library, build, sizes) in ({} if args.no_peers else peers.PEERS).items():
+            if library in missing_peers:
+                entry.setdefault("peers", []).append({"implementation": name, "skipped": f"{library} not installed"})
+                continue
+            for S in sizes:
+                run = peer_run(build, work, S, epochs)
+                first_calls[name, S] = first_call(run, clock)
+                print(f"  {name} S={S}: first call {first_calls[name, S][0]:.2f} s", flush=True)
+                timers[f"{name} S={S}"] = lambda run=run: time_once(run, clock)
         others = [("course-style NumPy", baselines.course_loop)]
         if work.name == "circles":
             others.append(("preallocated NumPy", baselines.preallocated_loop))
@@ -407,15 +492,32 @@ def main(argv=None):
             run = baseline_run(function, work, epochs)
             run()  # warm-up: imports, first allocations, BLAS start-up
             timers[name] = lambda run=run: time_once(run, clock)
-        for name, (per, wall) in interleaved(timers, args.repeats).items():
+        measured = interleaved(timers, args.repeats)
+        for name, (per, wall) in measured.items():
             us = float(np.median(per))
-            entry["rows"].append({
+            row = {
                 "implementation": name, "us_per_model_step": us, "spread": [float(min(per)), float(max(per))],
                 "repeats": [float(v) for v in per], "wall_us_per_model_step": float(np.median(wall)),
                 "workload_seconds": us * work.steps / 1e6,
-            })
+            }
+            if not name.startswith(tuple(peers.PEERS)):
+                entry["rows"].append(row)
             print(f"  {name:22s} {us:9.2f} us/model-step  (spread {min(per):.2f}-{max(per):.2f})", flush=True)
         entry["ours_s32"] = next(r["us_per_model_step"] for r in entry["rows"] if r["implementation"] == "ours S=32")
+        entry.setdefault("peers", [])
+        for (implementation, S), (first, first_wall) in sorted(first_calls.items(), key=lambda item: item[0][1]):
+            per, wall = measured[f"{implementation} S={S}"]
+            us = float(np.median(per))
+            # What the first call paid beyond a warm call of the same window, spread over a whole workload.
+            compile_seconds = max(0.0, first - us * S * epochs * work.steps_per_epoch / 1e6)
+            entry["peers"].append({
+                "implementation": implementation, "models": S, "us_per_model_step": us,
+                "spread": [float(min(per)), float(max(per))], "repeats": [float(v) for v in per],
+                "wall_us_per_model_step": float(np.median(wall)),
+                "first_call_seconds": first, "first_call_wall_seconds": first_wall,
+                "compile_seconds": compile_seconds,
+                "cold_us_per_model_step": us + compile_seconds / (S * work.steps) * 1e6,
+            })
         report["workloads"].append(entry)
 
     if not args.no_knee:
