@@ -11,7 +11,7 @@
 Both train in float64 on one thread, and do the engine's arithmetic: the
 same loss (mean cross-entropy from the logits, ``lambd / (2 m_train)
 ||W||^2``), the same gradient descent and Adam updates
-(``nnstudy.optimizers``), the same mini-batches when given the engine's
+(``nnstudy.core.optimizers``), the same mini-batches when given the engine's
 orders (their own shuffles otherwise), and inverted dropout (their own
 random draws). tests/test_bench_peers.py checks that they end where the
 engine ends. Parameters come in
@@ -39,7 +39,7 @@ import numpy as np
 # runner also pins its process to one core.
 XLA_SINGLE_THREAD = ("--xla_cpu_multi_thread_eigen=false",)
 
-ADAM = dict(beta1=0.9, beta2=0.999, epsilon=1e-8)  # nnstudy.optimizers.adam's defaults
+ADAM = dict(beta1=0.9, beta2=0.999, epsilon=1e-8)  # nnstudy.core.optimizers.adam's defaults
 
 
 def missing():
