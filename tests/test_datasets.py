@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nnstudy.data import datasets
+from nnstudy.data import course_files, datasets
 from nnstudy.data.datasets import (
     GENERATORS,
     load_cat_h5,
@@ -37,6 +37,8 @@ EXPECTED = {
     "football": (2, 2, 400),
     "breast_cancer": (30, 2, 569),
     "digits": (64, 10, 1797),
+    "iris": (4, 3, 150),
+    "wine": (13, 3, 178),
 }
 RANDOM_GENERATORS = ["circles", "moons", "spirals", "football"]
 
@@ -703,3 +705,102 @@ def test_source_files_are_the_files_each_source_reads(tmp_path):
         tmp_path / datasets.CAT_TRAIN_FILE,
         tmp_path / datasets.CAT_TEST_FILE,
     ]
+
+
+# ---------------------------------------------------------------------------
+# Provenance: where every dataset came from
+
+
+def test_origin_of_generated_packaged_and_file_data(tmp_path):
+    import hashlib
+    from importlib.metadata import version
+
+    generated = datasets.make_pool("moons", 3, {"n_samples": 50})
+    data_seed = generated.metadata["data_seed"]
+    assert generated.metadata["origin"] == f"generator moons(n_samples=50, noise=0.2), data seed {data_seed}"
+    packaged = datasets.make_pool("wine", 3)
+    assert packaged.metadata["origin"] == f"package scikit-learn {version('scikit-learn')} (wine)"
+    train, test = write_cat(tmp_path, *good_cat())
+    pool = datasets.make_pool("cat", 0, path=tmp_path)
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in (train, test)]
+    assert pool.metadata["origin"] == (
+        f"file {datasets.CAT_TRAIN_FILE} (sha256 {digests[0]}); file {datasets.CAT_TEST_FILE} (sha256 {digests[1]})"
+    )
+    # The origin travels with the split into the dataset file.
+    splits = datasets.split_pool(pool, 1)
+    write_dataset(tmp_path / "d.h5", splits, pool=pool)
+    assert read_dataset(tmp_path / "d.h5").metadata["origin"] == pool.metadata["origin"]
+
+
+# ---------------------------------------------------------------------------
+# Course files in a study: found, replaced by a stand-in, or skipped
+
+
+def study_config(data_dir, missing="stand_in", lectures=None):
+    network = {"hidden_layers": [4], "epochs": 2, "batch_size": 8, "eval_every": 1}
+    config = {
+        "course_data_dir": None if data_dir is None else str(data_dir),
+        "course_files_missing": missing,
+        "datasets": {
+            "moons": {"source": "moons", **network},
+            "football": {
+                "source": "mat",
+                "stand_in": {"name": "football_synthetic", "source": "football", "params": {"n_samples": 60}, "seed": 7},
+                **network,
+            },
+            "cat": {"source": "cat", **network},
+        },
+    }
+    if lectures:
+        config["lectures"] = lectures
+    return config
+
+
+def test_course_files_present_are_used(tmp_path):
+    scipy.io.savemat(tmp_path / "data.mat", good_mat())
+    write_cat(tmp_path, *good_cat())
+    resolved, notes = course_files.resolve(study_config(tmp_path))
+    assert notes == []
+    assert list(resolved["datasets"]) == ["moons", "football", "cat"]
+    assert resolved["datasets"]["football"]["path"] == str(tmp_path / "data.mat")
+    assert resolved["datasets"]["cat"]["path"] == str(tmp_path / ".")
+    assert "stand_in" not in resolved["datasets"]["football"]
+
+
+def test_missing_course_files_bring_the_named_stand_in_and_say_so(tmp_path):
+    lectures = {"learning_curves": {"datasets": ["football", "moons"]}, "depth": {"dataset": "football"}}
+    resolved, notes = course_files.resolve(study_config(tmp_path, lectures=lectures))
+    assert list(resolved["datasets"]) == ["moons", "football_synthetic"]
+    stand_in = resolved["datasets"]["football_synthetic"]
+    assert stand_in["source"] == "football" and stand_in["params"] == {"n_samples": 60}
+    assert stand_in["seed"] == 7 and stand_in["hidden_layers"] == [4]
+    assert len(notes) == 2
+    assert "football_synthetic" in notes[0] and str(tmp_path / "data.mat") in notes[0]
+    assert "'cat'" in notes[1] and "skipped" in notes[1]
+    # Lecture sections follow the rename.
+    assert resolved["lectures"]["learning_curves"]["datasets"] == ["football_synthetic", "moons"]
+    assert resolved["lectures"]["depth"]["dataset"] == "football_synthetic"
+
+
+def test_skip_leaves_course_datasets_and_their_lectures_out():
+    lectures = {"learning_curves": {"datasets": ["football", "moons"]}, "depth": {"dataset": "football"}}
+    resolved, notes = course_files.resolve(study_config(None, missing="skip", lectures=lectures))
+    assert list(resolved["datasets"]) == ["moons"]
+    assert "course_data_dir is not set" in notes[0]
+    assert resolved["lectures"]["learning_curves"]["datasets"] == ["moons"]
+    assert "depth" not in resolved["lectures"]
+    assert any("'depth'" in note for note in notes)
+
+
+def test_an_explicit_path_is_never_replaced(tmp_path):
+    config = study_config(tmp_path)
+    config["datasets"]["football"]["path"] = str(tmp_path / "elsewhere.mat")
+    resolved, _ = course_files.resolve(config)
+    assert resolved["datasets"]["football"]["path"] == str(tmp_path / "elsewhere.mat")
+
+
+def test_a_study_left_without_datasets_is_refused():
+    config = study_config(None, missing="skip")
+    del config["datasets"]["moons"]
+    with pytest.raises(ConfigError, match="no dataset left"):
+        course_files.resolve(config)

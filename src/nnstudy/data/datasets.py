@@ -36,7 +36,9 @@ STD_FLOOR = 1e-12
 MAX_TERMS = 1e8
 MAX_FEATURE_MAGNITUDE = float(np.sqrt(np.finfo(np.float64).max / MAX_TERMS))
 
-# File names of the course's cat/non-cat data inside its folder.
+# File names of the course's data inside its folder: the regularization
+# assignment's 2-D points and the cat/non-cat images.
+MAT_FILE = "data.mat"
 CAT_TRAIN_FILE = "train_catvnoncat.h5"
 CAT_TEST_FILE = "test_catvnoncat.h5"
 
@@ -307,6 +309,28 @@ def digits(seed):
     return X.T, y
 
 
+def iris(seed):
+    """Fisher's iris (scikit-learn), 4 features, 150 samples, 3 classes.
+
+    Fixed data: ``seed`` only affects the split.
+    """
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    return X.T, y
+
+
+def wine(seed):
+    """Wine recognition (scikit-learn), 13 chemical features, 178 samples, 3 cultivars.
+
+    Fixed data: ``seed`` only affects the split.
+    """
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    return X.T, y
+
+
 GENERATORS = {
     "circles": circles,
     "moons": moons,
@@ -314,7 +338,15 @@ GENERATORS = {
     "football": football,
     "breast_cancer": breast_cancer,
     "digits": digits,
+    "iris": iris,
+    "wine": wine,
 }
+
+# Sources that are fixed data shipped inside a package, by the package
+# whose version their provenance records; the other generators draw
+# their samples from their parameters and seed.
+PACKAGED = {"breast_cancer": "scikit-learn", "digits": "scikit-learn", "iris": "scikit-learn",
+            "wine": "scikit-learn"}
 
 # Names make_dataset accepts besides the generators; these need ``path``.
 FILE_SOURCES = ("mat", "cat")
@@ -589,7 +621,8 @@ def make_pool(name, seed, params=None, dev_fraction=0.2, test_fraction=0.2, stan
         resolved = generator_params(name, params)
         X, y = GENERATORS[name](data_seed, **resolved)
         X, y = validate_arrays(X, y, f"generator {name!r}")
-        metadata.update(params=resolved, dev_fraction=dev_fraction, test_fraction=test_fraction)
+        metadata.update(params=resolved, dev_fraction=dev_fraction, test_fraction=test_fraction,
+                        origin=generator_origin(name, resolved, data_seed))
         return Pool(X, y, int(y.max()) + 1, dev_fraction, test_fraction, bool(standardize),
                     metadata=metadata)
     if path is None:
@@ -604,12 +637,44 @@ def make_pool(name, seed, params=None, dev_fraction=0.2, test_fraction=0.2, stan
     metadata.update(
         params={},
         path=str(path),
+        origin=file_origin(source_files(name, path)),
         class_names=data.class_names,
         dev_fraction=dev_fraction,
         test_fraction=None,
     )
     return Pool(data.X_train, data.y_train, data.n_classes, dev_fraction, 0.0, bool(standardize),
                 data.X_test, data.y_test, metadata)
+
+
+def file_sha256(path):
+    """The SHA-256 of a file's bytes, in hex."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_origin(paths):
+    """Where file data came from: each file's name and SHA-256."""
+    return "; ".join(f"file {Path(p).name} (sha256 {file_sha256(p)})" for p in paths)
+
+
+def generator_origin(name, params, data_seed):
+    """Where generated or packaged data came from, in words.
+
+    Packaged data (:data:`PACKAGED`): the package and its installed version;
+    generated data: the generator, its parameters and its data seed.
+    """
+    if name in PACKAGED:
+        from importlib.metadata import version
+
+        package = PACKAGED[name]
+        return f"package {package} {version(package)} ({name})"
+    settings = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    return f"generator {name}({settings}), data seed {data_seed}"
 
 
 def split_pool(pool, split_seed, metadata=None):

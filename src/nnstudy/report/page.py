@@ -223,6 +223,8 @@ def dataset_table(data_files, config):
                                                1 if splits.n_classes == 2 else splits.n_classes])),
             "epochs": entry["epochs"],
             "batch_size": entry["batch_size"],
+            # File and checksum, package and version, or generator and parameters.
+            "origin": splits.metadata.get("origin", ""),
         }
         for part in ("train", "dev", "test"):
             _, y = splits.part(part)
@@ -826,7 +828,7 @@ def display_tables(derived, config):
     shown = {}
     shown["datasets"] = _plain(d["datasets"][
         ["dataset", "source", "n_features", "n_classes", "architecture", "n_train", "n_dev", "n_test",
-         "chance_test", "epochs", "batch_size"]])
+         "chance_test", "epochs", "batch_size", "origin"]])
     rep = d["replication_check"].copy()
     rep["difference"] = [_number(v, 4) if not math.isnan(v) else "–" for v in rep["difference"]]
     rep["published"] = [_number(v, 4) for v in rep["published"]]

@@ -42,15 +42,12 @@ import pandas as pd
 
 from nnstudy.core import gradcheck, network, training
 from nnstudy.study import course_gradcheck
-from nnstudy.data.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, load_cat_h5, load_mat
+from nnstudy.data.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, MAT_FILE, load_cat_h5, load_mat
 from nnstudy.errors import check_choice, invalid
 from nnstudy.core.optimizers import make_optimizer
 
 DATA_DIR_VARIABLE = "NNSTUDY_DATA_DIR"
 COLUMNS = ("experiment", "variant", "metric", "value")
-
-# The regularization assignment's file (the cat files are named in nnstudy.data.datasets).
-MAT_FILE = "data.mat"
 
 # ---------------------------------------------------------------------------
 # Legacy randomness
