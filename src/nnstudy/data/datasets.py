@@ -342,14 +342,51 @@ GENERATORS = {
     "wine": wine,
 }
 
+def mnist1d():
+    """MNIST-1D (Greydanus 2020), made by the ``mnist1d`` package's generator, at its standard split.
+
+    ``mnist1d.data.make_dataset`` with the package's default arguments
+    (seed 42) builds 5,000 sequences of length 40 from ten digit templates
+    in its code, procedurally: no download path is taken. The first 4,000
+    are the training pool, the last 1,000 the test set, as the package
+    splits them. The package seeds NumPy's and Python's global generators;
+    their states are restored afterwards. Returns a :class:`FileData` (the
+    package's sequences are centred and scaled to unit std as a whole).
+    """
+    import random
+
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset as make_mnist1d
+    except ImportError as err:
+        raise DataError(
+            "source 'mnist1d' needs the mnist1d package (pip install mnist1d), "
+            f"which cannot be imported here ({err})"
+        ) from err
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        data = make_mnist1d(get_dataset_args())
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    X, y = validate_arrays(data["x"].T, data["y"], "mnist1d", 10)
+    X_test, y_test = validate_arrays(data["x_test"].T, data["y_test"], "mnist1d", 10, names=("x_test", "y_test"))
+    return FileData(X, y, X_test, y_test, 10, [str(c) for c in range(10)])
+
+
+# Sources with their own fixed test set, made by a package rather than read
+# from a file: name -> function returning a FileData.
+PACKAGE_SPLITS = {"mnist1d": mnist1d}
+
 # Sources that are fixed data shipped inside a package, by the package
 # whose version their provenance records; the other generators draw
 # their samples from their parameters and seed.
 PACKAGED = {"breast_cancer": "scikit-learn", "digits": "scikit-learn", "iris": "scikit-learn",
-            "wine": "scikit-learn"}
+            "wine": "scikit-learn", "mnist1d": "mnist1d"}
 
 # Names make_dataset accepts besides the generators; these need ``path``.
 FILE_SOURCES = ("mat", "cat")
+# Every source name a dataset may have.
+SOURCES = tuple(GENERATORS) + tuple(PACKAGE_SPLITS) + FILE_SOURCES
 
 
 def generator_params(name, params=None):
@@ -611,7 +648,7 @@ def make_pool(name, seed, params=None, dev_fraction=0.2, test_fraction=0.2, stan
     Arguments as for :func:`make_dataset`; ``seed`` seeds the generator's
     data stream. Returns a :class:`Pool`.
     """
-    check_choice("dataset", name, tuple(GENERATORS) + FILE_SOURCES)
+    check_choice("dataset", name, SOURCES)
     seed = _check_seed(seed)
     data_seed, _ = _child_seeds(seed)
     metadata = {"dataset": name, "seed": seed, "data_seed": data_seed}
@@ -625,19 +662,23 @@ def make_pool(name, seed, params=None, dev_fraction=0.2, test_fraction=0.2, stan
                         origin=generator_origin(name, resolved, data_seed))
         return Pool(X, y, int(y.max()) + 1, dev_fraction, test_fraction, bool(standardize),
                     metadata=metadata)
-    if path is None:
-        raise invalid("path", path, f"a path for the file dataset {name!r}")
     if params:
-        raise invalid("params", params, f"no parameters for the file dataset {name!r}")
-    path = Path(path)
-    if name == "mat":
-        data = load_mat(path)
+        raise invalid("params", params, f"no parameters for the dataset {name!r}")
+    if name in PACKAGE_SPLITS:
+        if path is not None:
+            raise invalid("path", path, f"None for the generated dataset {name!r}")
+        data = PACKAGE_SPLITS[name]()
+        origin = generator_origin(name, {}, None)
+    elif path is None:
+        raise invalid("path", path, f"a path for the file dataset {name!r}")
     else:
-        data = load_cat_h5(*source_files(name, path))
+        path = Path(path)
+        data = load_mat(path) if name == "mat" else load_cat_h5(*source_files(name, path))
+        origin = file_origin(source_files(name, path))
     metadata.update(
         params={},
-        path=str(path),
-        origin=file_origin(source_files(name, path)),
+        path=None if path is None else str(path),
+        origin=origin,
         class_names=data.class_names,
         dev_fraction=dev_fraction,
         test_fraction=None,
@@ -672,7 +713,8 @@ def generator_origin(name, params, data_seed):
         from importlib.metadata import version
 
         package = PACKAGED[name]
-        return f"package {package} {version(package)} ({name})"
+        how = " make_dataset, default arguments" if name in PACKAGE_SPLITS else ""
+        return f"package {package} {version(package)} ({name}{how})"
     settings = ", ".join(f"{key}={value!r}" for key, value in params.items())
     return f"generator {name}({settings}), data seed {data_seed}"
 
