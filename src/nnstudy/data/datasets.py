@@ -771,11 +771,12 @@ def make_dataset(
 ):
     """Build a split, optionally standardized dataset from one description.
 
-    ``name`` is a key of :data:`GENERATORS` (with ``params`` for it), or
-    ``"mat"`` (``path`` to a .mat file, see :func:`load_mat`) or ``"cat"``
-    (``path`` to a folder holding the two files of :func:`load_cat_h5`).
-    For generators the whole pool is split by ``dev_fraction`` and
-    ``test_fraction``; for files the file's own test set is the test part,
+    ``name`` is a key of :data:`GENERATORS` (with ``params`` for it), of
+    :data:`PACKAGE_SPLITS` (``"mnist1d"``), or ``"mat"`` (``path`` to a .mat
+    file, see :func:`load_mat`) or ``"cat"`` (``path`` to a folder holding
+    the two files of :func:`load_cat_h5`). For generators the whole pool is
+    split by ``dev_fraction`` and ``test_fraction``; for files and package
+    splits their own test set is the test part,
     the training pool is split into train and dev, and ``test_fraction`` is
     not used (recorded as ``None``). ``seed`` seeds both the data and the
     split, through two independent child seeds.
