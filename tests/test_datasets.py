@@ -865,3 +865,15 @@ def test_mnist1d_without_the_package_names_it(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)
     assert_data_error(datasets.mnist1d, "mnist1d package", "pip install mnist1d")
+
+
+def test_the_workflow_says_once_what_replaced_a_missing_course_file(tmp_path):
+    from conftest import snakemake, write_config
+
+    config = write_config(tmp_path, base="config.yaml", course_data_dir=str(tmp_path / "absent"))
+    result = snakemake("-n", "--configfile", str(config), "--", "results/data/football_synthetic.h5",
+                       workdir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = [line for line in result.stderr.splitlines() if line.startswith("nnstudy: dataset 'football'")]
+    assert len(notes) == 1 and "football_synthetic" in notes[0]
+    assert "results/data/football_synthetic.h5" in result.stdout
