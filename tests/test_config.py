@@ -26,7 +26,9 @@ def test_schema_enums_equal_the_registries():
     method = props["optimizers"]["additionalProperties"]["properties"]["method"]
     assert set(method["enum"]) == set(optimizers.OPTIMIZERS)
     source = props["datasets"]["additionalProperties"]["properties"]["source"]
-    assert set(source["enum"]) == set(datasets.GENERATORS) | set(datasets.FILE_SOURCES)
+    assert set(source["enum"]) == set(datasets.SOURCES)
+    stand_in = props["datasets"]["additionalProperties"]["properties"]["stand_in"]["properties"]["source"]
+    assert set(stand_in["enum"]) == set(datasets.GENERATORS)
     assert set(props["hidden_activation"]["enum"]) == set(network.ACTIVATIONS)
     assert set(props["schedule"]["properties"]["name"]["enum"]) == set(schedules.SCHEDULES)
     experiments = props["replication"]["oneOf"][1]["items"]["enum"]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nnstudy.data import datasets
+from nnstudy.data import course_files, datasets
 from nnstudy.data.datasets import (
     GENERATORS,
     load_cat_h5,
@@ -37,6 +37,8 @@ EXPECTED = {
     "football": (2, 2, 400),
     "breast_cancer": (30, 2, 569),
     "digits": (64, 10, 1797),
+    "iris": (4, 3, 150),
+    "wine": (13, 3, 178),
 }
 RANDOM_GENERATORS = ["circles", "moons", "spirals", "football"]
 
@@ -703,3 +705,175 @@ def test_source_files_are_the_files_each_source_reads(tmp_path):
         tmp_path / datasets.CAT_TRAIN_FILE,
         tmp_path / datasets.CAT_TEST_FILE,
     ]
+
+
+# ---------------------------------------------------------------------------
+# Provenance: where every dataset came from
+
+
+def test_origin_of_generated_packaged_and_file_data(tmp_path):
+    import hashlib
+    from importlib.metadata import version
+
+    generated = datasets.make_pool("moons", 3, {"n_samples": 50})
+    data_seed = generated.metadata["data_seed"]
+    assert generated.metadata["origin"] == f"generator moons(n_samples=50, noise=0.2), data seed {data_seed}"
+    packaged = datasets.make_pool("wine", 3)
+    assert packaged.metadata["origin"] == f"package scikit-learn {version('scikit-learn')} (wine)"
+    train, test = write_cat(tmp_path, *good_cat())
+    pool = datasets.make_pool("cat", 0, path=tmp_path)
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in (train, test)]
+    assert pool.metadata["origin"] == (
+        f"file {datasets.CAT_TRAIN_FILE} (sha256 {digests[0]}); file {datasets.CAT_TEST_FILE} (sha256 {digests[1]})"
+    )
+    # The origin travels with the split into the dataset file.
+    splits = datasets.split_pool(pool, 1)
+    write_dataset(tmp_path / "d.h5", splits, pool=pool)
+    assert read_dataset(tmp_path / "d.h5").metadata["origin"] == pool.metadata["origin"]
+
+
+# ---------------------------------------------------------------------------
+# Course files in a study: found, replaced by a stand-in, or skipped
+
+
+def study_config(data_dir, missing="stand_in", lectures=None):
+    network = {"hidden_layers": [4], "epochs": 2, "batch_size": 8, "eval_every": 1}
+    config = {
+        "course_data_dir": None if data_dir is None else str(data_dir),
+        "course_files_missing": missing,
+        "datasets": {
+            "moons": {"source": "moons", **network},
+            "football": {
+                "source": "mat",
+                "stand_in": {"name": "football_synthetic", "source": "football", "params": {"n_samples": 60}, "seed": 7},
+                **network,
+            },
+            "cat": {"source": "cat", **network},
+        },
+    }
+    if lectures:
+        config["lectures"] = lectures
+    return config
+
+
+def test_course_files_present_are_used(tmp_path):
+    scipy.io.savemat(tmp_path / "data.mat", good_mat())
+    write_cat(tmp_path, *good_cat())
+    resolved, notes = course_files.resolve(study_config(tmp_path))
+    assert notes == []
+    assert list(resolved["datasets"]) == ["moons", "football", "cat"]
+    assert resolved["datasets"]["football"]["path"] == str(tmp_path / "data.mat")
+    assert resolved["datasets"]["cat"]["path"] == str(tmp_path / ".")
+    assert "stand_in" not in resolved["datasets"]["football"]
+
+
+def test_missing_course_files_bring_the_named_stand_in_and_say_so(tmp_path):
+    lectures = {"learning_curves": {"datasets": ["football", "moons"]}, "depth": {"dataset": "football"}}
+    resolved, notes = course_files.resolve(study_config(tmp_path, lectures=lectures))
+    assert list(resolved["datasets"]) == ["moons", "football_synthetic"]
+    stand_in = resolved["datasets"]["football_synthetic"]
+    assert stand_in["source"] == "football" and stand_in["params"] == {"n_samples": 60}
+    assert stand_in["seed"] == 7 and stand_in["hidden_layers"] == [4]
+    assert len(notes) == 2
+    assert "football_synthetic" in notes[0] and str(tmp_path / "data.mat") in notes[0]
+    assert "'cat'" in notes[1] and "skipped" in notes[1]
+    # Lecture sections follow the rename.
+    assert resolved["lectures"]["learning_curves"]["datasets"] == ["football_synthetic", "moons"]
+    assert resolved["lectures"]["depth"]["dataset"] == "football_synthetic"
+
+
+def test_skip_leaves_course_datasets_and_their_lectures_out():
+    lectures = {"learning_curves": {"datasets": ["football", "moons"]}, "depth": {"dataset": "football"}}
+    resolved, notes = course_files.resolve(study_config(None, missing="skip", lectures=lectures))
+    assert list(resolved["datasets"]) == ["moons"]
+    assert "course_data_dir is not set" in notes[0]
+    assert resolved["lectures"]["learning_curves"]["datasets"] == ["moons"]
+    assert "depth" not in resolved["lectures"]
+    assert any("'depth'" in note for note in notes)
+
+
+def test_an_explicit_path_is_never_replaced(tmp_path):
+    config = study_config(tmp_path)
+    config["datasets"]["football"]["path"] = str(tmp_path / "elsewhere.mat")
+    resolved, _ = course_files.resolve(config)
+    assert resolved["datasets"]["football"]["path"] == str(tmp_path / "elsewhere.mat")
+
+
+def test_a_study_left_without_datasets_is_refused():
+    config = study_config(None, missing="skip")
+    del config["datasets"]["moons"]
+    with pytest.raises(ConfigError, match="no dataset left"):
+        course_files.resolve(config)
+
+
+# ---------------------------------------------------------------------------
+# MNIST-1D, generated by the mnist1d package
+
+
+@pytest.fixture(scope="module")
+def mnist1d_offline():
+    """MNIST-1D generated with every network connection refused, and the global RNG states around it."""
+    import random
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("MNIST-1D generation tried to reach the network")
+
+    np.random.seed(5)
+    random.seed(5)
+    before = np.random.get_state()[1].copy(), random.getstate()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket, "create_connection", refuse)
+        data = datasets.mnist1d()
+    after = np.random.get_state()[1].copy(), random.getstate()
+    return data, before, after
+
+
+def test_mnist1d_has_the_published_sizes_offline(mnist1d_offline):
+    data, _, _ = mnist1d_offline
+    assert data.X_train.shape == (40, 4000) and data.y_train.shape == (4000,)
+    assert data.X_test.shape == (40, 1000) and data.y_test.shape == (1000,)
+    assert data.n_classes == 10
+    assert set(np.unique(data.y_train)) == set(range(10))
+    # 500 sequences of each digit in all, as the package makes them.
+    counts = np.bincount(np.concatenate([data.y_train, data.y_test]))
+    assert counts.tolist() == [500] * 10
+
+
+def test_mnist1d_is_deterministic_and_leaves_the_global_generators_alone(mnist1d_offline):
+    data, before, after = mnist1d_offline
+    np.testing.assert_array_equal(before[0], after[0])
+    assert before[1] == after[1]
+    again = datasets.mnist1d()
+    np.testing.assert_array_equal(again.X_train, data.X_train)
+    np.testing.assert_array_equal(again.y_test, data.y_test)
+
+
+def test_mnist1d_pool_keeps_the_package_test_set_and_carves_dev_from_train(mnist1d_offline, monkeypatch):
+    data, _, _ = mnist1d_offline
+    monkeypatch.setitem(datasets.PACKAGE_SPLITS, "mnist1d", lambda: data)
+    pool = datasets.make_pool("mnist1d", 0, dev_fraction=0.2)
+    splits = datasets.split_pool(pool, 3)
+    assert (splits.X_train.shape[1], splits.X_dev.shape[1]) == (3200, 800)
+    np.testing.assert_array_equal(splits.y_test, data.y_test)
+    assert pool.metadata["origin"].startswith("package mnist1d ")
+
+
+def test_mnist1d_without_the_package_names_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    assert_data_error(datasets.mnist1d, "mnist1d package", "pip install mnist1d")
+
+
+def test_the_workflow_says_once_what_replaced_a_missing_course_file(tmp_path):
+    from conftest import snakemake, write_config
+
+    config = write_config(tmp_path, base="config.yaml", course_data_dir=str(tmp_path / "absent"))
+    result = snakemake("-n", "--configfile", str(config), "--", "results/data/football_synthetic.h5",
+                       workdir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = [line for line in result.stderr.splitlines() if line.startswith("nnstudy: dataset 'football'")]
+    assert len(notes) == 1 and "football_synthetic" in notes[0]
+    assert "results/data/football_synthetic.h5" in result.stdout

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from nnstudy.core import network
-from nnstudy.study import replication
+from nnstudy.study import course_gradcheck, replication
 from nnstudy.errors import ConfigError
 
 from conftest import course_data_dir, course_data_required
@@ -161,14 +161,66 @@ def test_gradient_check_1d():
     assert replication.gradient_check_1d(x=2.0, theta=4.0, epsilon=1e-7) == 2.919335883291695e-10
 
 
-def test_gradient_check_nd():
+# The course's published differences (its public test pins them to 16 digits).
+COURSE_ND_DIFFERENCE = 1.1890913024229996e-07
+COURSE_ND_DIFFERENCE_WITH_MISTAKES = 0.2850931567761623
+
+
+def test_gradient_check_nd_is_the_courses_number():
     difference = replication.gradient_check_nd()
-    # The course's threshold. The course printed 1.1890913024229996e-07: its
-    # cost, -log(sigmoid(z)), loses digits that the engine's cost from the
-    # logits keeps, so the finite differences here are more accurate (about
-    # 1.1e-09).
-    assert difference < 2e-7
-    assert difference < 1.1890913024229996e-07
+    assert difference == pytest.approx(COURSE_ND_DIFFERENCE, rel=1e-9, abs=0)
+
+
+def test_gradient_check_nd_with_the_exercises_mistakes():
+    difference = replication.gradient_check_nd(mistakes=course_gradcheck.COURSE_MISTAKES)
+    # Equal to 1e-9 relative; the last of the 16 digits depends on the BLAS
+    # summing the matrix products.
+    assert difference == pytest.approx(COURSE_ND_DIFFERENCE_WITH_MISTAKES, rel=1e-9, abs=0)
+
+
+def test_engine_check_of_the_same_case_is_far_more_accurate():
+    # The engine's cost from the logits keeps the digits the course's
+    # -log(sigmoid(z)) loses: about a hundred times less rounding noise.
+    engine = replication.gradient_check_nd_engine()
+    assert engine < COURSE_ND_DIFFERENCE / 50
+
+
+def test_course_backward_is_the_engines_gradient():
+    params, X, Y, arch = replication.course_gradient_check_case(seed=1)
+    plain = {name: value[0] for name, value in params.items()}
+    _, activations = course_gradcheck.forward(X, Y, plain)
+    course = course_gradcheck.backward(Y, plain, activations)
+    logits, cache = network.forward(params, X, arch)
+    engine = network.backward(params, cache, logits, Y, arch)
+    for name in plain:
+        np.testing.assert_allclose(course[name], engine[name][0], rtol=1e-12, atol=1e-15)
+    wrong = course_gradcheck.backward(Y, plain, activations, course_gradcheck.COURSE_MISTAKES)
+    np.testing.assert_array_equal(wrong["W2"], 2 * course["W2"])
+    np.testing.assert_array_equal(wrong["b1"], 4 * course["b1"])
+    np.testing.assert_array_equal(wrong["W1"], course["W1"])
+
+
+def test_course_cost_is_the_plain_cross_entropy():
+    X = np.zeros((2, 2))
+    params = {"W1": np.zeros((1, 2)), "b1": np.array([[np.log(3.0)]])}  # a = 0.75 everywhere
+    Y = np.array([[1.0, 0.0]])
+    cost, activations = course_gradcheck.forward(X, Y, params)
+    np.testing.assert_allclose(activations[-1], [[0.75, 0.75]])
+    assert cost == pytest.approx((-np.log(0.75) - np.log(0.25)) / 2, rel=1e-15)
+
+
+def test_course_parameter_vector_round_trips_in_the_courses_order():
+    params, _, _, _ = replication.course_gradient_check_case(seed=1)
+    plain = {name: value[0] for name, value in params.items()}
+    order = course_gradcheck.parameter_order(plain)
+    assert order == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    vector = course_gradcheck.to_vector(plain, order)
+    assert vector.shape == (47, 1)
+    np.testing.assert_array_equal(vector[:20, 0], plain["W1"].ravel())
+    np.testing.assert_array_equal(vector[20:25, 0], plain["b1"].ravel())
+    back = course_gradcheck.to_dict(vector, {name: plain[name].shape for name in order})
+    for name in order:
+        np.testing.assert_array_equal(back[name], plain[name])
 
 
 def test_gradient_check_case_order():
@@ -193,7 +245,10 @@ def test_run_all_table_and_state(tmp_path):
     assert skipped == []
     assert list(table.columns) == ["experiment", "variant", "metric", "value"]
     pairs = table[["variant", "metric"]].values.tolist()
-    assert pairs == [["1d", "difference"], ["nd", "difference"]]
+    assert pairs == [
+        ["1d", "difference"], ["nd", "difference"], ["nd_with_mistakes", "difference"],
+        ["nd_engine", "difference"],
+    ]
     assert table["value"].dtype == np.float64
 
 

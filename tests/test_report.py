@@ -37,7 +37,7 @@ def test_published_numbers_come_from_the_data_file_with_exact_fractions():
     assert published[("optimization", "adam", "train_accuracy")] == 0.94
     # The optimization experiment reports training accuracy only.
     assert not any(k[0] == "optimization" and k[2] == "test_accuracy" for k in published.index)
-    assert len(published) == 23
+    assert len(published) == 26
 
 
 def test_replication_check_marks_match_mismatch_missing_and_extra_numbers():
@@ -57,7 +57,19 @@ def test_replication_check_marks_match_mismatch_missing_and_extra_numbers():
     assert check.loc[("optimization", "adam", "train_accuracy"), "verdict"] == "not run"
     disabled = report.replication_check(None, selection=False)
     assert set(disabled["verdict"]) == {"not run: stage disabled"}
-    assert len(disabled) == 23
+    assert len(disabled) == 26
+    # Gradient-check differences are compared relatively: the engine's 1.1e-9
+    # is within 1e-6 of the course's 1.19e-7, but not its number.
+    differences = pd.DataFrame(
+        [
+            ("gradient_check", "nd", "difference", 1.1890913024229996e-07 * (1 + 1e-12)),
+            ("gradient_check", "1d", "difference", 1.1e-9),
+        ],
+        columns=["experiment", "variant", "metric", "value"],
+    )
+    verdicts = report.replication_check(differences).set_index(["experiment", "variant", "metric"])["verdict"]
+    assert verdicts[("gradient_check", "nd", "difference")] == "match"
+    assert verdicts[("gradient_check", "1d", "difference")] == "mismatch"
     partial = report.replication_check(
         ours, selection=["initialization", "regularization"], skipped=[("regularization", "missing data.mat")]
     ).set_index(["experiment", "variant", "metric"])["verdict"]

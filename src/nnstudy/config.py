@@ -129,11 +129,14 @@ def _check_optimizers(config):
                 )
 
 
-def validated(config, schema_path):
+def validated(config, schema_path, notes=None):
     """Check ``config`` against the JSON schema and the package's registries.
 
-    Returns a copy with the schema's defaults filled in; raises ConfigError
-    with one message naming the key, the value and what is allowed.
+    Returns a copy with the schema's defaults filled in and the course-file
+    datasets resolved (:func:`nnstudy.data.course_files.resolve`); raises
+    ConfigError with one message naming the key, the value and what is
+    allowed. ``notes``, a list, receives one sentence per dataset that was
+    replaced or skipped for missing course files.
     """
     import copy
 
@@ -152,6 +155,11 @@ def validated(config, schema_path):
             error = jsonschema.exceptions.best_match(error.context)
         raise ConfigError("invalid configuration: " + _describe(error))
     _fill_defaults(config, schema)
+    from nnstudy.data import course_files
+
+    config, resolved = course_files.resolve(config)
+    if notes is not None:
+        notes.extend(resolved)
     _check_datasets(config)
     _check_optimizers(config)
     return check_lectures(check_config(config))

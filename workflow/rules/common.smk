@@ -1,5 +1,6 @@
 # Configuration checks and the tables that drive the wildcards.
 
+import sys
 from types import SimpleNamespace
 
 import nnstudy
@@ -12,7 +13,13 @@ from nnstudy.lectures import outputs as lecture_outputs
 for path in workflow.configfiles:
     read_yaml(path)
 
-config = validated(config, workflow.source_path("../schemas/config.schema.yaml"))
+DATASET_NOTES = []
+config = validated(
+    config, workflow.source_path("../schemas/config.schema.yaml"), DATASET_NOTES
+)
+# Said once, before any job: which course-file datasets were replaced or skipped.
+for note in DATASET_NOTES:
+    print(f"nnstudy: {note}", file=sys.stderr)
 
 DATASETS = list(config["datasets"])
 OPTIMIZERS = list(config["optimizers"])

@@ -49,7 +49,7 @@ def check_config(config):
         check_choice(f"optimizers.{name}.method", entry["method"], OPTIMIZERS)
     for name, entry in config["datasets"].items():
         check_choice(
-            f"datasets.{name}.source", entry["source"], tuple(datasets.GENERATORS) + datasets.FILE_SOURCES
+            f"datasets.{name}.source", entry["source"], datasets.SOURCES
         )
         if entry["source"] in datasets.FILE_SOURCES:
             if not entry.get("path"):
