@@ -90,9 +90,14 @@ def test_sentences_never_call_an_unseen_interaction_absent():
     loud = quiet.assign(factor="regularizer", across=["optimizer", "dataset"], scope=["dataset=d2", "all"],
                         p_holm=[0.0001, 0.2], significant=[True, False])
     sentences = interactions.interaction_sentences(pd.concat([quiet, loud], ignore_index=True))
-    assert sentences[0] == ("optimizer: no interaction detected (2 tests, Holm); the design detects an interaction of "
-                            "3.1 to 5.2 accuracy points or more at 80% power (one level or dataset shifted, "
-                            "after Holm).")
+    assert sentences[0] == ("optimizer: no interaction detected (2 tests, Holm); at 80% power after Holm, the design "
+                            "detects an interaction (one level or dataset shifted) of 3.1 accuracy points or more "
+                            "in its most sensitive test, 4.2 in the median test.")
     assert sentences[1] == ("regularizer: 1 of 2 interaction tests significant after Holm: gd - adam varies with "
                             "optimizer on d2 (p_Holm < 0.001).")
     assert not any("absent" in s for s in sentences)
+    few = quiet.assign(detectable_shift=[0.04, 3.0])
+    assert interactions.interaction_sentences(few)[0].endswith(", and 1 test would miss even a 100-point one.")
+    blind = quiet.assign(detectable_shift=[1.5, 3.0])
+    assert interactions.interaction_sentences(blind)[0].endswith("would detect even a 100-point interaction at 80% "
+                                                                 "power.")

@@ -133,15 +133,19 @@ def interaction_sentences(tests):
             sentences.append(f"{factor}: {len(found)} of {len(part)} interaction tests significant after Holm: "
                              + "; ".join(items) + ".")
             continue
-        shifts = part["detectable_shift"].dropna()
+        points = 100 * part["detectable_shift"].dropna()
         text = f"{factor}: no interaction detected ({len(part)} tests, Holm)"
-        if len(shifts):
-            low, high = 100 * shifts.min(), 100 * shifts.max()
-            span = f"{low:.1f}" if math.isclose(low, high, rel_tol=0.05) else f"{low:.1f} to {high:.1f}"
-            text += (f"; the design detects an interaction of {span} accuracy points or more at 80% power "
-                     "(one level or dataset shifted, after Holm)")
-        else:
+        if not len(points):
             text += "; too few blocks to say how large an interaction could go unseen"
+        elif points.min() > 100:  # accuracies differ by at most 100 points
+            text += "; no test of this design would detect even a 100-point interaction at 80% power"
+        else:
+            text += (f"; at 80% power after Holm, the design detects an interaction (one level or dataset "
+                     f"shifted) of {points.min():.1f} accuracy points or more in its most sensitive test, "
+                     f"{points.median():.1f} in the median test")
+            blind = int((points > 100).sum())
+            if blind:
+                text += f", and {blind} {'test' if blind == 1 else 'tests'} would miss even a 100-point one"
         sentences.append(text + ".")
     return sentences
 
