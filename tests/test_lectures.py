@@ -230,7 +230,7 @@ def test_learning_curves_train_every_size_for_the_same_number_of_steps():
     from nnstudy.study import grid as study
 
     splits = study.build_dataset(config, "circles")
-    rows = bias_variance.learning_curves(config, "circles", splits, "adam", ["none"], [0], [0.25, 1.0], 0.01)
+    rows = bias_variance.learning_curves(config, "circles", {0: splits}, "adam", ["none"], [0], [0.25, 1.0], 0.01)
     sizes = sorted({r["train_size"] for r in rows})
     assert sizes == [round(0.25 * splits.X_train.shape[1]), splits.X_train.shape[1]]
     steps = [r["steps"] for r in rows]
@@ -238,6 +238,30 @@ def test_learning_curves_train_every_size_for_the_same_number_of_steps():
     small = bias_variance.prefix(splits, 10)
     np.testing.assert_array_equal(small.X_train, splits.X_train[:, :10])
     assert small.X_dev is splits.X_dev
+
+
+def test_learning_curves_train_each_seed_on_its_own_split(monkeypatch):
+    config = validated(copy.deepcopy(SMOKE), SCHEMA)
+    from nnstudy.study import grid as study
+
+    pool = study.build_pool(config, "circles")
+    seeds = [0, 1]
+    splits = dict(zip(seeds, study.replicate_splits(pool, "circles", seeds)))
+    assert not np.array_equal(splits[0].X_train, splits[1].X_train)
+    seen = []
+    real = bias_variance.run_batch
+
+    def spy(parts, *args):
+        seen.append(parts)
+        return real(parts, *args)
+
+    monkeypatch.setattr(bias_variance, "run_batch", spy)
+    rows = bias_variance.learning_curves(config, "circles", splits, "adam", ["none", "l2"], seeds, [0.5], 0.01)
+    assert [(r["regularizer"], r["seed"]) for r in rows] == [("none", 0), ("none", 1), ("l2", 0), ("l2", 1)]
+    size = rows[0]["train_size"]
+    for part, (_, seed) in zip(seen[0], [("none", 0), ("none", 1), ("l2", 0), ("l2", 1)]):
+        np.testing.assert_array_equal(part.X_train, splits[seed].X_train[:, :size])
+        np.testing.assert_array_equal(part.X_dev, splits[seed].X_dev)
 
 
 # ---------------------------------------------------------------------------
@@ -283,6 +307,33 @@ def test_pixel_statistics_are_shared_by_every_pixel():
     stats = augmentation.pixel_statistics(X)
     assert stats["mean"].shape == (3, 1) and np.all(stats["mean"] == X.mean())
     assert np.all(stats["std"] == X.std())
+
+
+def test_augmentation_trains_each_seed_on_the_study_split_of_that_seed(monkeypatch):
+    config = validated(copy.deepcopy(SMOKE), SCHEMA)
+    config["datasets"]["digits"]["epochs"] = 1
+    from nnstudy.study import grid as study
+
+    study_splits = dict(zip([0, 1], study.replicate_splits(study.build_pool(config, "digits"), "digits", [0, 1])))
+    seen = []
+    real = augmentation.run_batch
+
+    def spy(parts, *args):
+        seen.append(parts)
+        return real(parts, *args)
+
+    monkeypatch.setattr(augmentation, "run_batch", spy)
+    rows = augmentation.compare(config, "digits", "adam", ["none"], {"shift": {"copies": 1}}, [0, 1], 0.01)
+    assert [(r["method"], r["seed"]) for r in rows] == [("none", 0), ("none", 1), ("shift", 0), ("shift", 1)]
+    regularized, augmented = seen
+    for seed in (0, 1):
+        own = study_splits[seed]
+        # Same samples as the study's split of that seed (pixels scaled differently, see pixel_statistics).
+        np.testing.assert_array_equal(regularized[seed].y_train, own.y_train)
+        np.testing.assert_array_equal(regularized[seed].y_dev, own.y_dev)
+        np.testing.assert_array_equal(augmented[seed].y_train[: own.y_train.size], own.y_train)
+        np.testing.assert_array_equal(augmented[seed].y_test, own.y_test)
+    assert not np.array_equal(regularized[0].y_dev, regularized[1].y_dev)
 
 
 # ---------------------------------------------------------------------------

@@ -65,6 +65,12 @@ def test_all_zero_differences_give_p_one_not_an_error():
     assert result["p_value"] == 1.0 and result["ties"] == 2
 
 
+def test_zero_differences_are_dropped_before_the_exact_test():
+    # Two ties and five positive differences: the exact p of the five, 2 / 2**5, as in Wilcoxon's test.
+    assert stats.wilcoxon_signed_rank([0.0, 1, 0.0, 2, 3, 4, 5])[1] == pytest.approx(2 / 32)
+    assert stats.paired_comparison([1, 2, 3, 4, 5, 7, 7], [0, 0, 0, 0, 0, 7, 7])["p_value"] == pytest.approx(2 / 32)
+
+
 def test_exact_wilcoxon_p_value_for_a_small_sample():
     # Five positive differences: the exact two-sided p is 2 / 2**5.
     assert stats.wilcoxon_signed_rank([1, 2, 3, 4, 5])[1] == pytest.approx(2 / 32)

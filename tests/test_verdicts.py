@@ -160,3 +160,52 @@ def test_two_blocks_inside_the_rope_are_not_called_equivalent_when_the_interval_
     assert verdicts.simple_verdict(0.001, True, 1.0, 0.99) == "equivalent"
     assert verdicts.simple_verdict(0.001, True, 1.0, 0.90) == "undecided"
     assert verdicts.simple_verdict(-0.05, False, 0.01, 0.0) == "b better"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_regularizer_optimizer_interaction_on_one_dataset_is_found_in_that_dataset(seed):
+    # L2 gains 10 points with Adam on d2 only: one cell of one dataset, about 1.7 points of the
+    # regularizer's average effect over six optimizer-dataset cells.
+    def effect(d, i, r, o):
+        return 0.10 * (r == "l2" and o == "adam" and d == "d2")
+
+    frame = verdicts.prepare_runs(planted_runs(seed, effect, datasets=4, seeds=5, noise=0.02))
+    tests = verdicts.factor_interactions(frame, "regularizer", LEVELS)
+    found = tests[tests["significant"]]
+    assert ("optimizer", "dataset=d2") in set(zip(found["across"], found["scope"]))
+    assert set(found["scope"]) <= {"all", "dataset=d2"}
+    flagged = tests[(tests["across"] == "optimizer") & (tests["scope"] == "dataset=d2")].iloc[0]
+    # The design's power claim covers what was planted: the test sees shifts smaller than 10 points.
+    assert flagged["detectable_shift"] < 0.10 and flagged["blocks"] == "seeds" and flagged["n_blocks"] == 5
+    table = verdicts.factor_verdicts(frame, "regularizer", LEVELS, bayes_samples=500, interactions=tests)
+    assert verdict_of(table, "regularizer", "none", "l2", "dataset=d2") == "b better"
+    assert verdict_of(table, "regularizer", "none", "l2", "all") == "depends"
+
+
+def test_null_interactions_are_flagged_at_most_at_the_family_wise_rate():
+    # One factor's family (9 tests: across 2 factors, across datasets, and within each of 3 datasets).
+    repetitions = 100
+    flagged = 0
+    for seed in range(repetitions):
+        frame = verdicts.prepare_runs(planted_runs(500 + seed, lambda *_: 0.0, SMALL, datasets=3, seeds=4,
+                                                   noise=0.02))
+        flagged += verdicts.factor_interactions(frame, "regularizer", SMALL)["significant"].any()
+    # Holm keeps the family at 5%; P(X >= 10 | n=100, p=0.05) < 0.03.
+    assert flagged <= 9, flagged
+
+
+def test_interaction_rows_state_their_blocks_and_power():
+    frame = verdicts.prepare_runs(planted_runs(0, lambda *_: 0.0, SMALL, datasets=3, seeds=4))
+    tests = verdicts.factor_interactions(frame, "optimizer", SMALL)
+    assert list(tests.columns) == list(verdicts.INTERACTION_COLUMNS)
+    # Per pair: across the 2 other factors (datasets as blocks), across datasets (seeds as
+    # replicates), and across the 2 other factors within each of 3 datasets (seeds as blocks).
+    assert len(tests) == 2 + 1 + 3 * 2
+    overall = tests[tests["scope"] == "all"].set_index("across")
+    assert overall.loc["initializer", "blocks"] == "datasets" and overall.loc["initializer", "n_blocks"] == 3
+    assert overall.loc["dataset", "blocks"] == "seeds" and overall.loc["dataset", "n_blocks"] == 12
+    assert (tests["detectable_shift"] > 0).all()
+    # More seeds, same noise: smaller interactions become visible.
+    more = verdicts.factor_interactions(verdicts.prepare_runs(planted_runs(0, lambda *_: 0.0, SMALL, datasets=3,
+                                                                           seeds=12)), "optimizer", SMALL)
+    assert more["detectable_shift"].median() < tests["detectable_shift"].median()

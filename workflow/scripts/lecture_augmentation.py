@@ -14,4 +14,4 @@ log.info("%s / %s: learning rate %g", section["dataset"], section["optimizer"], 
 tables = augmentation.stage(config, rate)
 for row in augmentation.summary(tables["augmentation"]):
     log.info("%s", row)
-write_tables(tables, dict(snakemake.output.items()), {"config": config})
+write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": augmentation.SPLIT})

@@ -10,5 +10,5 @@ from nnstudy.lectures import depth, write_tables
 config = snakemake.params.config
 splits = io.read_dataset(snakemake.input.data[0])
 tables = depth.stage(config, splits)
-for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config}).items():
+for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": depth.SPLIT}).items():
     log.info("%s: %d rows", name, n_rows)

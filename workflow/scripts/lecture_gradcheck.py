@@ -14,4 +14,4 @@ for row in tables["gradcheck_practice"]:
     if row["block"] == "all":
         log.info("%s at %s: difference %.3g, worst block %s", row["bug"], row["moment"], row["difference"],
                  row["worst_block"])
-write_tables(tables, dict(snakemake.output.items()), {"config": config})
+write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": gradcheck_practice.SPLIT})

@@ -6,15 +6,17 @@ log = start_log(snakemake)
 
 from nnstudy import io
 from nnstudy.lectures import bias_variance, study_rate, write_tables
+from nnstudy.study.grid import replicate_splits
 
 config = snakemake.params.config
 section = config["lectures"]["learning_curves"]
 splits, rates = {}, {}
 for i, name in enumerate(section["datasets"]):
-    splits[name] = io.read_dataset(snakemake.input.data[i])
+    pool = io.read_pool(snakemake.input.data[i])
+    splits[name] = dict(zip(section["seeds"], replicate_splits(pool, name, section["seeds"])))
     tuning = snakemake.input.tuning[i] if snakemake.input.tuning else None
     rates[name] = study_rate(config, section["optimizer"], tuning)
     log.info("%s / %s: learning rate %g", name, section["optimizer"], rates[name])
 tables = bias_variance.curves_stage(config, splits, rates)
-for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config}).items():
+for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": bias_variance.SPLIT}).items():
     log.info("%s: %d rows", name, n_rows)

@@ -10,5 +10,5 @@ from nnstudy.lectures import trainability, write_tables
 config = snakemake.params.config
 splits = io.read_dataset(snakemake.input.data[0])
 tables = trainability.stage(config, splits)
-for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config}).items():
+for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": trainability.SPLIT}).items():
     log.info("%s: %d rows", name, n_rows)

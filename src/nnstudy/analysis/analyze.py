@@ -13,7 +13,9 @@ Tables (``blocks`` says what each test counts):
 * ``verdicts_without_failing``: the same, each factor compared on the runs
   at no failing level of another factor;
 * ``failing_levels``: failure counts charged to the level that predicts them;
-* ``interaction_tests``: factor x factor and factor x dataset heterogeneity tests;
+* ``interaction_tests``: factor x factor (across datasets and within each dataset) and
+  factor x dataset heterogeneity tests, each with the smallest interaction it detects
+  at 80% power after Holm (``detectable_shift``);
 * ``level_aggregates``: IQM, mean and median per level, stratified bootstrap
   intervals (seeds resampled within datasets);
 * ``improvement``: P(A > B) for every pair with stratified bootstrap intervals;

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from nnstudy.analysis import comparisons
+from nnstudy.analysis.interactions import POWER, detectable_shift, one_way_heterogeneity, two_way_heterogeneity
 
 FACTORS = ("initializer", "regularizer", "optimizer")
 ALPHA = 0.05
@@ -205,73 +206,85 @@ def heterogeneity(matrix):
 
     matrix : (n_blocks, n_conditions) of mean differences; blocks are rows.
     """
-    m = np.asarray(matrix, dtype=float)
-    m = m[~np.isnan(m).any(axis=1)]
-    n, k = m.shape
-    if n < 2 or k < 2:
-        return math.nan, k - 1, (n - 1) * (k - 1), math.nan
-    grand = m.mean()
-    ss_columns = n * ((m.mean(axis=0) - grand) ** 2).sum()
-    residual = m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + grand
-    ss_residual = (residual**2).sum()
-    df1, df2 = k - 1, (n - 1) * (k - 1)
-    return _f_test(ss_columns / df1, ss_residual / df2, df1, df2)
+    test = two_way_heterogeneity(matrix)
+    return test["statistic"], test["df1"], test["df2"], test["p_value"]
 
 
 def dataset_heterogeneity(differences):
     """One-way ANOVA of per-seed differences across datasets (seeds as replicates): (F, df1, df2, p)."""
+    test = one_way_heterogeneity(_per_dataset_seeds(differences))
+    return test["statistic"], test["df1"], test["df2"], test["p_value"]
+
+
+def _per_dataset_seeds(differences):
     per_seed = differences.groupby(level=["dataset", "seed"]).mean().dropna()
-    groups = [g.to_numpy() for _, g in per_seed.groupby(level="dataset")]
-    groups = [g for g in groups if g.size]
-    k, total = len(groups), sum(g.size for g in groups)
-    if k < 2 or total - k < 1:
-        return math.nan, k - 1, total - k, math.nan
-    grand = np.concatenate(groups).mean()
-    ss_between = sum(g.size * (g.mean() - grand) ** 2 for g in groups)
-    ss_within = sum(((g - g.mean()) ** 2).sum() for g in groups)
-    return _f_test(ss_between / (k - 1), ss_within / (total - k), k - 1, total - k)
-
-
-def _f_test(ms_effect, ms_error, df1, df2):
-    scale = max(ms_effect, ms_error, 1e-300)
-    if ms_error <= 1e-12 * scale:  # no noise left: any spread is real, none is nothing
-        return (math.inf, df1, df2, 0.0) if ms_effect > 1e-12 else (0.0, df1, df2, 1.0)
-    f = ms_effect / ms_error
-    return float(f), df1, df2, float(scipy_stats.f.sf(f, df1, df2))
+    return [g.to_numpy() for _, g in per_seed.groupby(level="dataset")]
 
 
 # ---------------------------------------------------------------------------
 # The verdicts of one factor
 
 
-def factor_interactions(frame, factor, levels, alpha=ALPHA):
-    """Heterogeneity of every pair's effect across each other factor and across datasets.
+INTERACTION_COLUMNS = ("factor", "level_a", "level_b", "across", "scope", "blocks", "n_blocks", "statistic",
+                       "df1", "df2", "p_value", "p_holm", "significant", "sd", "detectable_shift")
 
-    Returns factor, level_a, level_b, across, blocks, statistic, df1, df2,
-    p_value, p_holm (over this factor's rows), significant.
+
+def factor_interactions(frame, factor, levels, alpha=ALPHA, power=POWER):
+    """Does each pair's effect vary with another factor or with the dataset? Tests with their power.
+
+    For every pair of ``factor``'s levels: across each other factor with
+    datasets as blocks (scope ``all``), across datasets with seeds as
+    replicates, and, with several datasets, across each other factor within
+    each dataset with its seeds as blocks (scope ``dataset=<name>``; an
+    interaction on one dataset is diluted in the others). Holm's correction
+    runs over the factor's rows. ``detectable_shift`` is the smallest
+    change of the pair's effect at one level (one dataset) that its test
+    detects with ``power`` at alpha / m, Holm's first step over the m rows
+    (see :mod:`nnstudy.analysis.interactions`).
     """
     wide = matched_differences(frame, factor, levels)
-    datasets = wide.index.get_level_values("dataset").unique()
+    datasets = list(wide.index.get_level_values("dataset").unique())
     blocks = "dataset" if len(datasets) > 1 else "seed"
     rows = []
+
+    def add(a, b, across, scope, blocks, test, n_blocks):
+        rows.append({"factor": factor, "level_a": a, "level_b": b, "across": across, "scope": scope,
+                     "blocks": blocks, "n_blocks": n_blocks, **test})
+
     for a, b in itertools.combinations(wide.columns, 2):
         d = (wide[a] - wide[b]).dropna()
         for other in FACTORS:
             if other == factor:
                 continue
             matrix = d.groupby(level=[blocks, other]).mean().unstack(other)
-            matrix = matrix[[l for l in levels[other] if l in matrix.columns]]
-            f, df1, df2, p = heterogeneity(matrix.to_numpy())
-            rows.append({"factor": factor, "level_a": a, "level_b": b, "across": other, "blocks": blocks + "s",
-                         "statistic": f, "df1": df1, "df2": df2, "p_value": p})
-        f, df1, df2, p = dataset_heterogeneity(d)
-        rows.append({"factor": factor, "level_a": a, "level_b": b, "across": "dataset", "blocks": "seeds",
-                     "statistic": f, "df1": df1, "df2": df2, "p_value": p})
-    table = pd.DataFrame(rows, columns=["factor", "level_a", "level_b", "across", "blocks", "statistic", "df1",
-                                        "df2", "p_value"])
+            matrix = matrix[[l for l in levels[other] if l in matrix.columns]].dropna()
+            add(a, b, other, "all", blocks + "s", two_way_heterogeneity(matrix.to_numpy()), len(matrix))
+        groups = _per_dataset_seeds(d)
+        add(a, b, "dataset", "all", "seeds", one_way_heterogeneity(groups), sum(map(len, groups)))
+        if blocks == "seed":
+            continue
+        within = {}
+        for other in FACTORS:
+            if other == factor:
+                continue
+            cells = d.groupby(level=["dataset", "seed", other]).mean().unstack(other)
+            cells = cells[[l for l in levels[other] if l in cells.columns]].dropna()
+            within[other] = {name: part.to_numpy() for name, part in cells.groupby(level="dataset")}
+        for name in datasets:
+            for other, matrices in within.items():
+                matrix = matrices.get(name, np.empty((0, 0)))
+                add(a, b, other, f"dataset={name}", "seeds", two_way_heterogeneity(matrix), len(matrix))
+    table = pd.DataFrame(rows, columns=[c for c in INTERACTION_COLUMNS if c not in ("p_holm", "significant",
+                                                                                    "detectable_shift")]
+                         + ["weight"])
     table["p_holm"] = comparisons.holm(table["p_value"].astype(float))
     table["significant"] = table["p_holm"] <= alpha
-    return table
+    family = max(int(table["p_value"].notna().sum()), 1)
+    table["detectable_shift"] = [
+        detectable_shift(sd, weight, df1, df2, alpha / family, power)
+        for sd, weight, df1, df2 in zip(table["sd"], table["weight"], table["df1"], table["df2"])
+    ]
+    return table[list(INTERACTION_COLUMNS)]
 
 
 def inside_rope(blocks, rope=ROPE, alpha=ALPHA):

@@ -29,7 +29,11 @@ from nnstudy.core import network
 from nnstudy.data import datasets
 from nnstudy.study.experiment import ModelSpec, run_batch
 from nnstudy.core.regularizers import regularizer_settings
-from nnstudy.study.grid import architecture, model_seed, optimizer_params, train_config
+from nnstudy.study.grid import (architecture, build_pool, model_seed, optimizer_params, replicate_split,
+                                train_config)
+
+# Which data the stage's seeds see (written into its tables' metadata).
+SPLIT = "each seed its own split: the study's split of that seed number"
 
 SHAPE = (8, 8)
 
@@ -95,7 +99,8 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
     """Train the regularizers and the augmentations on the same budget; one row per model.
 
     config : the study's configuration (dataset ``name`` must be digits; its
-    split, network, batch size and budget are the study's).
+    network, batch size and budget are the study's, and seed ``k`` trains on
+    the study's split of seed number ``k``, with its own distortions).
     regularizers : names of the study's regularizers (their settings too).
     augmentations : {method: {"copies", "max_shift", "max_rotation"}}, each
     trained without other regularization.
@@ -104,17 +109,16 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
     the original training set (augmented sets are larger, so they see fewer
     passes), and records every ``eval_every`` of those epochs.
     """
-    entry = config["datasets"][name]
-    raw = datasets.make_dataset(
-        entry["source"], entry.get("seed", 0), None, entry.get("dev_fraction", 0.2),
-        entry.get("test_fraction", 0.2), standardize=False,
-    )
-    stats = pixel_statistics(raw.X_train)
-    base = standardized_with(raw, stats)
-    arch = architecture(config, name, base)
+    # Each seed trains on its own split, as the study's runs of that seed number do.
+    pool = replace(build_pool(config, name), standardize=False)
+    raws = {seed: replicate_split(pool, name, seed) for seed in seeds}
+    stats = {seed: pixel_statistics(raw.X_train) for seed, raw in raws.items()}
+    bases = {seed: standardized_with(raw, stats[seed]) for seed, raw in raws.items()}
+    first = bases[seeds[0]]
+    arch = architecture(config, name, first)
     method = config["optimizers"][optimizer]["method"]
-    reference = train_config(config, name, optimizer, base)
-    m = base.X_train.shape[-1]
+    reference = train_config(config, name, optimizer, first)
+    m = first.X_train.shape[-1]  # stratified splits of one pool: the same size for every seed
     batch = reference.batch_size
     budget = reference.epochs * (math.ceil(m / batch) if batch else 1)
 
@@ -123,7 +127,12 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
     def record(labels, outcome, size):
         # Training accuracy on the original images for every method, so that
         # the train-dev gaps compare; the augmented set's accuracy beside it.
-        original = network.accuracy(outcome.result.params, base.X_train, base.y_train, arch)
+        params = outcome.result.params
+        original = [
+            network.accuracy({k: v[i : i + 1] for k, v in params.items()}, bases[seed].X_train,
+                             bases[seed].y_train, arch)[0]
+            for i, (_, _, seed) in enumerate(labels)
+        ]
         for i, ((method_name, kind, seed), row) in enumerate(zip(labels, outcome.rows())):
             diverged = row["status"] == "diverged"
             rows.append(
@@ -151,15 +160,18 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
             specs.append(ModelSpec(initializer, model_seed(name, seed), learning_rate, **settings))
             labels.append((regularizer, "regularizer", seed))
     if specs:
-        record(labels, run_batch(base, arch, method, optimizer_params(config, optimizer), reference, specs), m)
+        own = [bases[seed] for _, _, seed in labels]
+        record(labels, run_batch(own, arch, method, optimizer_params(config, optimizer), reference, specs), m)
 
     for offset, (method_name, options) in enumerate(augmentations.items()):
-        gen = np.random.default_rng([model_seed(name, "augmentation"), offset])
-        X_aug, y_aug = augment(
-            raw.X_train, raw.y_train, gen, options["copies"], options.get("max_shift", 1),
-            options.get("max_rotation", 0.0),
-        )
-        enlarged = standardized_with(replace(raw, X_train=X_aug, y_train=y_aug), stats)
+        enlarged = []
+        for seed in seeds:
+            gen = np.random.default_rng([model_seed(name, "augmentation"), offset, seed])
+            X_aug, y_aug = augment(
+                raws[seed].X_train, raws[seed].y_train, gen, options["copies"], options.get("max_shift", 1),
+                options.get("max_rotation", 0.0),
+            )
+            enlarged.append(standardized_with(replace(raws[seed], X_train=X_aug, y_train=y_aug), stats[seed]))
         m_aug = X_aug.shape[1]
         per_epoch = math.ceil(m_aug / batch) if batch else 1
         config_aug = replace(reference, epochs=max(1, round(budget / per_epoch)))

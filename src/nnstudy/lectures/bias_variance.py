@@ -24,6 +24,9 @@ from nnstudy.core.regularizers import regularizer_settings
 from nnstudy.study.grid import architecture, model_seed, optimizer_params
 from nnstudy.core.training import TrainConfig
 
+# Which data the learning curves' seeds see (written into its tables' metadata).
+SPLIT = "each seed its own split: the study's split of that seed number"
+
 KEYS = ("dataset", "initializer", "regularizer", "optimizer")
 
 # reading -> the recipe's next step
@@ -100,20 +103,24 @@ def prefix(splits, size):
 
 def learning_curves(config, name, splits, optimizer, regularizers, seeds, fractions, learning_rate,
                     initializer="he"):
-    """Train on growing prefixes of the training split; one row per model.
+    """Train on growing prefixes of each seed's training split; one row per model.
 
     config : the study's configuration (the dataset's network, batch size
     and budget, the optimizer's and regularizers' settings come from it).
+    splits : {seed: Splits}, each seed's own split, as the study's runs of
+    that seed number use it (:func:`nnstudy.study.grid.replicate_splits`),
+    so the spread over seeds includes the split's.
     Every size gets the same number of update steps as the full training
     set's budget (``epochs`` full passes), so small sets are not
     under-trained. Models are the grid's: seeds from
     :func:`nnstudy.study.grid.model_seed`, ``learning_rate`` the study's choice.
     """
     entry = config["datasets"][name]
-    arch = architecture(config, name, splits)
+    first = splits[seeds[0]]
+    arch = architecture(config, name, first)
     method = config["optimizers"][optimizer]["method"]
     mini_batch = config["optimizers"][optimizer]["mini_batch"]
-    m_full = splits.X_train.shape[-1]
+    m_full = first.X_train.shape[-1]  # stratified splits of one pool: the same size for every seed
 
     def steps_per_epoch(m):
         return math.ceil(m / entry["batch_size"]) if mini_batch and entry["batch_size"] < m else 1
@@ -127,8 +134,8 @@ def learning_curves(config, name, splits, optimizer, regularizers, seeds, fracti
             labels.append((regularizer, seed))
     rows = []
     for fraction in fractions:
-        size = max(splits.n_classes, int(round(fraction * m_full)))
-        part = prefix(splits, size)
+        size = max(first.n_classes, int(round(fraction * m_full)))
+        parts = [prefix(splits[seed], size) for _, seed in labels]
         per_epoch = steps_per_epoch(size)
         epochs = math.ceil(budget / per_epoch)
         train_config = TrainConfig(
@@ -136,7 +143,7 @@ def learning_curves(config, name, splits, optimizer, regularizers, seeds, fracti
             batch_size=entry["batch_size"] if per_epoch > 1 else None,
             eval_every=max(1, entry["eval_every"] * steps_per_epoch(m_full)),
         )
-        outcome = run_batch(part, arch, method, optimizer_params(config, optimizer), train_config, specs)
+        outcome = run_batch(parts, arch, method, optimizer_params(config, optimizer), train_config, specs)
         for (regularizer, seed), row in zip(labels, outcome.rows()):
             rows.append(
                 {
@@ -183,8 +190,8 @@ def reading_stage(config, runs):
 def curves_stage(config, splits, learning_rates):
     """The learning-curve stage: {"learning_curves": rows}.
 
-    splits, learning_rates : {dataset: Splits}, {dataset: the study's rate
-    for the section's optimizer}.
+    splits, learning_rates : {dataset: {seed: Splits}} (each seed's own
+    split), {dataset: the study's rate for the section's optimizer}.
     """
     section = config["lectures"]["learning_curves"]
     rows = []

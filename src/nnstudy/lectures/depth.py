@@ -27,6 +27,10 @@ from nnstudy.core.initializers import initialize, weight_std
 from nnstudy.core.optimizers import make_optimizer
 from nnstudy.core.training import TrainConfig, TrainData, train
 
+# Which data the stage's seeds see (written into its tables' metadata).
+SPLIT = ("one split, the study's first seed's: the stage measures networks at and after a short training, "
+         "its seeds vary the initial weights only")
+
 # The initializer whose variance keeps the activation's signal at a constant
 # scale: 2/n for ReLU, 1/n for linear units (and tanh, which is linear near 0).
 MATCHED = {"relu": "he", "tanh": "xavier", "linear": "xavier"}

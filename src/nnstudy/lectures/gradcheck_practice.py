@@ -89,6 +89,10 @@ def _output_bias_doubled(X):
     return backward
 
 
+# Which data the stage sees (written into its tables' metadata).
+SPLIT = ("one split, the study's first seed's: a gradient check tests the code of the backward pass, "
+         "not the data")
+
 # name -> factory: inputs X (n_0, m) -> a backward pass with network.backward's signature
 BUGS = {
     "none": _correct,

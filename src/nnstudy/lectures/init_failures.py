@@ -39,6 +39,10 @@ def constant_params(arch, value):
             for name, shape in arch.parameter_shapes.items()}
 
 
+# Which data the stage's seeds see (written into its tables' metadata).
+SPLIT = ("one split, the study's first seed's: dead units, symmetry and saturation are properties of "
+         "the initialization, measured on one set of inputs")
+
 # Rows of a weight matrix closer than this (relative to its largest entry) are
 # one unit: rounding differences of 1e-16 between the rows of a matrix product
 # do break exact symmetry, and gradient descent amplifies them slowly

@@ -25,6 +25,10 @@ from nnstudy.study.experiment import architecture_for
 from nnstudy.core.optimizers import make_optimizer
 from nnstudy.core.training import TrainConfig, TrainData, train
 
+# Which data the stage's seeds see (written into its tables' metadata).
+SPLIT = ("one split, the study's first seed's: the phase diagram is over weight variance and depth, "
+         "its seeds vary the initial weights, batch orders and dropout masks only")
+
 # Schoenholz et al.: networks deeper than about this many correlation depth scales do not train.
 DEPTH_SCALES = 6
 

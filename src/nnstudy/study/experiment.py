@@ -139,7 +139,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
     config : a :class:`TrainConfig`.
     Returns a :class:`BatchOutcome` with, per model, train / dev / test
     accuracy, the final regularized training cost, the steps trained and the
-    epoch of the best dev accuracy. Diverged models report NaN accuracies.
+    epoch of the lowest dev cost (the record early stopping keeps). Diverged models report NaN accuracies.
     """
     if not specs:
         raise ValueError("a batch needs at least one model")
