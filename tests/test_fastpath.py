@@ -228,13 +228,13 @@ def test_a_transformation_not_known_to_be_elementwise_is_refused_by_the_fused_en
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=5, eval_every=2)
     args = (arch, custom, binary_data(), config)
-    with pytest.raises(ConfigError, match="engine 'fused' does not support optimizer 'not elementwise'"):
+    with pytest.raises(ConfigError, match="engine 'fused' does not support this optimizer: it is not elementwise"):
         run("fused", *args)
     # "auto" takes the reference, and says why.
     with caplog.at_level(logging.INFO, logger="nnstudy.core.engines"):
         auto = run("auto", *args)
     assert_identical(run("plain", *args), auto)
-    assert any(m.startswith("engine auto: plain; engine 'fused' does not support optimizer") for m in caplog.messages)
+    assert any(m.startswith("engine auto: plain; engine 'fused' does not support this optimizer") for m in caplog.messages)
 
 
 def test_every_optimizer_of_the_registry_is_elementwise():

@@ -71,9 +71,9 @@ class _Engine:
         return name in network.OUTPUTS
 
     @classmethod
-    def runs_optimizer(cls, optimizer):
-        """Whether the engine applies ``optimizer`` (a GradientTransformation) as written."""
-        return True
+    def optimizer_refusal(cls, optimizer):
+        """Why the engine cannot apply ``optimizer`` (a GradientTransformation) as written, or None."""
+        return None
 
     @classmethod
     def supports(cls):
@@ -82,7 +82,7 @@ class _Engine:
             activations=frozenset(a for a in network.ACTIVATIONS if cls.runs_activation(a)),
             outputs=frozenset(o for o in network.OUTPUTS if cls.runs_output(o)),
             optimizers=frozenset(
-                o for o in optimizers.OPTIMIZERS if cls.runs_optimizer(optimizers.make_optimizer(o))
+                o for o in optimizers.OPTIMIZERS if cls.optimizer_refusal(optimizers.make_optimizer(o)) is None
             ),
             regularizers=frozenset(
                 r for r, keys in regularizers.REGULARIZERS.items() if set(keys) <= cls.SETTINGS
@@ -101,8 +101,9 @@ class _Engine:
             return _unsupported(cls, "hidden activation", arch.hidden_activation, support.activations)
         if arch.output not in support.outputs:
             return _unsupported(cls, "output", arch.output, support.outputs)
-        if not cls.runs_optimizer(optimizer):
-            return _unsupported(cls, "optimizer", "not elementwise", support.optimizers)
+        why = cls.optimizer_refusal(optimizer)
+        if why is not None:
+            return f"engine {cls.name!r} does not support this optimizer: {why} (it supports: {', '.join(sorted(support.optimizers))})"
         if not settings <= cls.SETTINGS:
             return _unsupported(cls, "regularizer setting", sorted(settings - cls.SETTINGS), cls.SETTINGS)
         return None
@@ -209,9 +210,9 @@ class FusedEngine(_Engine):
         return fused.output_kernel(name) is not None
 
     @classmethod
-    def runs_optimizer(cls, optimizer):
+    def optimizer_refusal(cls, optimizer):
         # One flat row per model gives the layer-by-layer numbers only for an elementwise update.
-        return optimizer.elementwise
+        return None if optimizer.elementwise else "it is not elementwise"
 
     @staticmethod
     def chunk_size(arch, width, n_models):
