@@ -54,6 +54,24 @@ def test_seeds_trained_in_one_batch_equal_seeds_trained_alone(tmp_path):
         assert np.array_equal(together["params"][name][1:2], value)
 
 
+def test_the_engine_is_chosen_on_the_command_line_and_changes_no_number(tmp_path):
+    common = ["train", "--dataset", "moons", "--layers", "5,2", "--optimizer", "adam",
+              "--regularizer", "l2_dropout", "--epochs", "5", "--batch-size", "32", "--seeds", "0-1"]
+    runs = {}
+    for engine in ("plain", "fused"):
+        assert main(common + ["--engine", engine, "--out", str(tmp_path / f"{engine}.h5")]) == 0
+        runs[engine], metadata = io.read_run(tmp_path / f"{engine}.h5")
+        assert metadata["arguments"]["engine"] == engine
+    for name, value in runs["plain"]["params"].items():
+        assert np.array_equal(runs["fused"]["params"][name], value)
+
+
+def test_an_unknown_engine_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--dataset", "circles", "--engine", "fast"])
+    assert "--engine" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "arguments, words",
     [

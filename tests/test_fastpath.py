@@ -8,13 +8,15 @@ here times anything.
 """
 
 import itertools
+import logging
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnstudy.core import fused, initializers, network, optimizers, rng, training
+from nnstudy.core import engines, fused, initializers, network, optimizers, regularizers, rng, training
+from nnstudy.errors import ConfigError
 
 from conftest import xor_data
 
@@ -44,11 +46,10 @@ PER_MODEL = dict(
 )
 
 
-def run(engine, arch, optimizer, data, config, monkeypatch, **overrides):
-    monkeypatch.setattr(training, "ENGINE", engine)
+def run(engine, arch, optimizer, data, config, **overrides):
     kwargs = {**PER_MODEL, **overrides}
     params = initializers.initialize(arch.layer_sizes, ["he", "xavier", "small", "he", "random", "glorot"], SEEDS)
-    return training.train(params, arch, optimizer, data, config, seeds=SEEDS, **kwargs)
+    return training.train(params, arch, optimizer, data, config, seeds=SEEDS, engine=engine, **kwargs)
 
 
 def assert_identical(a, b):
@@ -70,75 +71,104 @@ OPTIMIZERS = {
 }
 
 
+def regularizer_settings(name):
+    """PER_MODEL's values of the settings regularizer ``name`` uses, neutral values for the rest."""
+    return {k: PER_MODEL[k] if k in regularizers.REGULARIZERS[name] else v for k, v in regularizers.NEUTRAL.items()}
+
+
+# A network and data for each output of the registry.
+OUTPUT_CASES = {
+    "sigmoid": ((2, 7, 5, 1), binary_data),
+    "softmax": ((4, 6, 5, 3), three_class_data),
+}
+
+FUSED = engines.FusedEngine.supports()
+
+
+@pytest.mark.parametrize(
+    "activation, output, optimizer, regularizer",
+    list(itertools.product(sorted(FUSED.activations), sorted(FUSED.outputs), sorted(FUSED.optimizers),
+                           sorted(FUSED.regularizers))),
+)
+def test_fused_engine_equals_plain_engine(activation, output, optimizer, regularizer):
+    # Every combination the fused engine declares, read from the registries.
+    layers, data = OUTPUT_CASES[output]
+    arch = network.Architecture(layers, activation, output)
+    config = training.TrainConfig(epochs=8, batch_size=16, eval_every=3)
+    args = (arch, optimizers.make_optimizer(optimizer), data(), config)
+    settings = regularizer_settings(regularizer)
+    assert_identical(run("plain", *args, **settings), run("fused", *args, **settings))
+
+
 @pytest.mark.parametrize(
     "activation, optimizer, batch_size",
     list(itertools.product(["relu", "tanh", "linear"], OPTIMIZERS, [None, 16])),
 )
-def test_fused_engine_equals_plain_engine(activation, optimizer, batch_size, monkeypatch):
+def test_fused_engine_equals_plain_engine_with_every_regularizer_at_once(activation, optimizer, batch_size):
     # L2, dropout and early stopping per model, all at once.
     arch = network.Architecture((2, 7, 5, 1), activation, "sigmoid")
     config = training.TrainConfig(epochs=20, batch_size=batch_size, eval_every=3)
-    args = (arch, OPTIMIZERS[optimizer], binary_data(), config, monkeypatch)
-    assert_identical(run("plain", *args), run("auto", *args))
+    args = (arch, OPTIMIZERS[optimizer], binary_data(), config)
+    assert_identical(run("plain", *args), run("fused", *args))
 
 
-def test_fused_engine_equals_plain_engine_with_early_stopping(monkeypatch):
+def test_fused_engine_equals_plain_engine_with_early_stopping():
     arch = network.Architecture((2, 16, 16, 1))
     config = training.TrainConfig(epochs=200, eval_every=2)
-    args = (arch, OPTIMIZERS["adam"], binary_data(), config, monkeypatch)
+    args = (arch, OPTIMIZERS["adam"], binary_data(), config)
     plain = run("plain", *args, keep_prob=1.0, lambd=0.0)
-    fast = run("auto", *args, keep_prob=1.0, lambd=0.0)
+    fast = run("fused", *args, keep_prob=1.0, lambd=0.0)
     assert "stopped_early" in fast.status and "ok" in fast.status
     assert_identical(plain, fast)
 
 
 @pytest.mark.parametrize("overrides", [dict(lambd=0.0, keep_prob=1.0), dict(lambd=0.0), dict(keep_prob=1.0)])
-def test_fused_engine_without_some_regularizers(overrides, monkeypatch):
+def test_fused_engine_without_some_regularizers(overrides):
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=30, eval_every=4)
-    args = (arch, OPTIMIZERS["adam"], binary_data(), config, monkeypatch)
-    assert_identical(run("plain", *args, **overrides), run("auto", *args, **overrides))
+    args = (arch, OPTIMIZERS["adam"], binary_data(), config)
+    assert_identical(run("plain", *args, **overrides), run("fused", *args, **overrides))
 
 
 @pytest.mark.parametrize("batch_size", [None, 25])
 @pytest.mark.parametrize("layers", [(4, 6, 3), (4, 3)], ids=["hidden", "no-hidden"])
-def test_fused_engine_equals_plain_engine_softmax(layers, batch_size, monkeypatch):
+def test_fused_engine_equals_plain_engine_softmax(layers, batch_size):
     arch = network.Architecture(layers, "relu", "softmax")
     config = training.TrainConfig(epochs=15, batch_size=batch_size, eval_every=4)
-    args = (arch, OPTIMIZERS["adam"], three_class_data(), config, monkeypatch)
-    assert_identical(run("plain", *args), run("auto", *args))
+    args = (arch, OPTIMIZERS["adam"], three_class_data(), config)
+    assert_identical(run("plain", *args), run("fused", *args))
 
 
-def test_fused_engine_equals_plain_engine_with_a_one_unit_layer(monkeypatch):
+def test_fused_engine_equals_plain_engine_with_a_one_unit_layer():
     # (n, 1) @ (1, m) products: broadcast in the fused engine, NumPy's own loop in the plain one.
     arch = network.Architecture((2, 1, 4, 1))
     config = training.TrainConfig(epochs=25, batch_size=16, eval_every=5)
-    args = (arch, OPTIMIZERS["momentum"], binary_data(), config, monkeypatch)
-    assert_identical(run("plain", *args), run("auto", *args))
+    args = (arch, OPTIMIZERS["momentum"], binary_data(), config)
+    assert_identical(run("plain", *args), run("fused", *args))
 
 
-def test_fused_engine_equals_plain_engine_when_models_diverge(monkeypatch):
+def test_fused_engine_equals_plain_engine_when_models_diverge():
     arch = network.Architecture((2, 8, 8, 1), "linear", "sigmoid")
     config = training.TrainConfig(epochs=40, eval_every=5)
     rates = [1e6, 0.1, 3e5, 0.05, 0.1, 0.2]
-    args = (arch, OPTIMIZERS["gd"], binary_data(), config, monkeypatch)
+    args = (arch, OPTIMIZERS["gd"], binary_data(), config)
     plain = run("plain", *args, learning_rate=rates)
-    fast = run("auto", *args, learning_rate=rates)
+    fast = run("fused", *args, learning_rate=rates)
     assert list(fast.status).count("diverged") == 2
     assert_identical(plain, fast)
 
 
 @pytest.mark.parametrize("optimizer, batch_size", [("gd", None), ("adam", 16)])
-def test_fused_engine_equals_plain_engine_when_models_diverge_by_growth(optimizer, batch_size, monkeypatch):
+def test_fused_engine_equals_plain_engine_when_models_diverge_by_growth(optimizer, batch_size):
     # ReLU units at a rate of 1e6: every number stays finite, and the rule on
     # cost growth and weight norms must call the same models diverged at the
     # same step in both engines.
     arch = network.Architecture((2, 8, 8, 1))
     config = training.TrainConfig(epochs=20, batch_size=batch_size, eval_every=1)
     rates = [1e6, 0.1, 1e6, 0.05, 0.1, 0.2]
-    args = (arch, OPTIMIZERS[optimizer], binary_data(), config, monkeypatch)
+    args = (arch, OPTIMIZERS[optimizer], binary_data(), config)
     plain = run("plain", *args, learning_rate=rates)
-    fast = run("auto", *args, learning_rate=rates)
+    fast = run("fused", *args, learning_rate=rates)
     assert list(fast.status[[0, 2]]) == ["diverged", "diverged"]
     assert_identical(plain, fast)
 
@@ -146,16 +176,16 @@ def test_fused_engine_equals_plain_engine_when_models_diverge_by_growth(optimize
 def test_chunks_of_models_change_nothing(monkeypatch):
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=12, batch_size=16, eval_every=3)
-    args = (arch, OPTIMIZERS["adam"], binary_data(), config, monkeypatch)
+    args = (arch, OPTIMIZERS["adam"], binary_data(), config)
     monkeypatch.setattr(fused, "CHUNK_BYTES", 1 << 40)
-    whole = run("auto", *args)
+    whole = run("fused", *args)
     # Chunks of one or two models.
     monkeypatch.setattr(fused, "CHUNK_BYTES", 2 * fused.working_set(arch, 16))
     assert fused.chunk_size(arch, 16, 6) == 2
-    assert_identical(whole, run("auto", *args))
+    assert_identical(whole, run("fused", *args))
     monkeypatch.setattr(fused, "CHUNK_BYTES", 1)
     assert fused.chunk_size(arch, 16, 6) == 1
-    assert_identical(whole, run("auto", *args))
+    assert_identical(whole, run("fused", *args))
 
 
 def test_chunk_size_is_between_one_and_the_batch():
@@ -182,34 +212,29 @@ class FixedSampler:
         return [g.random((self.n_models, *shape)) for shape in shapes]
 
 
-def test_a_sampler_without_the_fast_methods_gives_the_same_numbers(monkeypatch):
+def test_a_sampler_without_the_fast_methods_gives_the_same_numbers():
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=10, batch_size=16, eval_every=4)
-    args = (arch, OPTIMIZERS["gd"], binary_data(), config, monkeypatch)
+    args = (arch, OPTIMIZERS["gd"], binary_data(), config)
     plain = run("plain", *args, sampler=FixedSampler(6))
-    fast = run("auto", *args, sampler=FixedSampler(6))
+    fast = run("fused", *args, sampler=FixedSampler(6))
     assert_identical(plain, fast)
 
 
-def test_a_transformation_not_known_to_be_elementwise_takes_the_plain_engine(monkeypatch):
+def test_a_transformation_not_known_to_be_elementwise_is_refused_by_the_fused_engine(caplog):
     adam = OPTIMIZERS["adam"]
     custom = optimizers.GradientTransformation(adam.init, adam.update)
     assert not custom.elementwise
-    calls = []
-    real_forward = network.forward
-
-    def counting_forward(*args, **kwargs):
-        calls.append(1)
-        return real_forward(*args, **kwargs)
-
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=5, eval_every=2)
-    args = (arch, custom, binary_data(), config, monkeypatch)
-    reference = run("plain", *args)
-    monkeypatch.setattr(network, "forward", counting_forward)
-    assert_identical(reference, run("auto", *args))
-    # A replaced network.forward is called: the loop honours instrumentation.
-    assert len(calls) > 5
+    args = (arch, custom, binary_data(), config)
+    with pytest.raises(ConfigError, match="engine 'fused' does not support this optimizer: it is not elementwise"):
+        run("fused", *args)
+    # "auto" takes the reference, and says why.
+    with caplog.at_level(logging.INFO, logger="nnstudy.core.engines"):
+        auto = run("auto", *args)
+    assert_identical(run("plain", *args), auto)
+    assert any(m.startswith("engine auto: plain; engine 'fused' does not support this optimizer") for m in caplog.messages)
 
 
 def test_every_optimizer_of_the_registry_is_elementwise():
@@ -328,26 +353,25 @@ def per_model_data(n_models=6, m=40, m_dev=24):
 
 
 @pytest.mark.parametrize("optimizer, batch_size", [("adam", 16), ("gd", None), ("momentum", 12)])
-def test_fused_engine_equals_plain_engine_on_per_model_data(optimizer, batch_size, monkeypatch):
+def test_fused_engine_equals_plain_engine_on_per_model_data(optimizer, batch_size):
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=15, batch_size=batch_size, eval_every=3)
-    args = (arch, OPTIMIZERS[optimizer], per_model_data(), config, monkeypatch)
-    assert_identical(run("plain", *args), run("auto", *args))
+    args = (arch, OPTIMIZERS[optimizer], per_model_data(), config)
+    assert_identical(run("plain", *args), run("fused", *args))
 
 
-@pytest.mark.parametrize("engine", ["plain", "auto"])
-def test_a_model_on_its_own_data_trains_the_same_in_any_batch(engine, monkeypatch):
-    monkeypatch.setattr(training, "ENGINE", engine)
+@pytest.mark.parametrize("engine", ["plain", "fused"])
+def test_a_model_on_its_own_data_trains_the_same_in_any_batch(engine):
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=12, batch_size=16, eval_every=3)
     data = per_model_data()
     inits = ["he", "xavier", "small", "he", "random", "glorot"]
     params = initializers.initialize(arch.layer_sizes, inits, SEEDS)
-    whole = training.train(params, arch, OPTIMIZERS["adam"], data, config, seeds=SEEDS, **PER_MODEL)
+    whole = training.train(params, arch, OPTIMIZERS["adam"], data, config, seeds=SEEDS, engine=engine, **PER_MODEL)
     for s in (1, 4):
         alone = training.train(
             {k: v[s : s + 1] for k, v in params.items()}, arch, OPTIMIZERS["adam"], data.subset([s]),
-            config, seeds=SEEDS[s : s + 1], **{k: v[s : s + 1] for k, v in PER_MODEL.items()},
+            config, seeds=SEEDS[s : s + 1], engine=engine, **{k: v[s : s + 1] for k, v in PER_MODEL.items()},
         )
         for k in whole.params:
             np.testing.assert_array_equal(alone.params[k][0], whole.params[k][s], err_msg=k)
@@ -356,27 +380,27 @@ def test_a_model_on_its_own_data_trains_the_same_in_any_batch(engine, monkeypatc
 
 
 @pytest.mark.parametrize("batch_size", [None, 16])
-def test_per_model_copies_of_shared_data_give_the_shared_numbers(batch_size, monkeypatch):
+def test_per_model_copies_of_shared_data_give_the_shared_numbers(batch_size):
     # Stacking the data along the model axis changes the layout, not one bit of any model.
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=12, batch_size=batch_size, eval_every=3)
     shared = binary_data()
     stacked = training.TrainData(*(np.stack([a] * len(SEEDS)) for a in (
         shared.X, shared.Y, shared.y, shared.X_dev, shared.Y_dev, shared.y_dev)))
-    for engine in ("plain", "auto"):
-        a = run(engine, arch, OPTIMIZERS["adam"], shared, config, monkeypatch)
-        b = run(engine, arch, OPTIMIZERS["adam"], stacked, config, monkeypatch)
+    for engine in ("plain", "fused"):
+        a = run(engine, arch, OPTIMIZERS["adam"], shared, config)
+        b = run(engine, arch, OPTIMIZERS["adam"], stacked, config)
         assert_identical(a, b)
 
 
 def test_chunks_split_per_model_data_with_their_models(monkeypatch):
     arch = network.Architecture((2, 7, 5, 1))
     config = training.TrainConfig(epochs=10, batch_size=16, eval_every=3)
-    args = (arch, OPTIMIZERS["adam"], per_model_data(), config, monkeypatch)
+    args = (arch, OPTIMIZERS["adam"], per_model_data(), config)
     monkeypatch.setattr(fused, "CHUNK_BYTES", 1 << 40)
-    whole = run("auto", *args)
+    whole = run("fused", *args)
     monkeypatch.setattr(fused, "CHUNK_BYTES", 1)
-    assert_identical(whole, run("auto", *args))
+    assert_identical(whole, run("fused", *args))
 
 
 def test_a_dropout_seed_changes_only_the_masks():

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from nnstudy.core import fused, gradcheck, network, optimizers, training
+from nnstudy.core import engines, fused, gradcheck, network, optimizers
 from nnstudy.study import grid as study
 from nnstudy.config import validated
 
@@ -50,15 +50,34 @@ def replaced_method(cls, name, old, new):
 
 
 def test_every_engine_training_can_take_is_one_the_gate_checks():
+    arch = network.Architecture((2, 4, 1))
     for name in optimizers.OPTIMIZERS:
-        engine = training._engine_class(optimizers.make_optimizer(name))
-        assert engine in training.ENGINES.values(), name
+        engine = engines.choose_engine("auto", arch, optimizers.make_optimizer(name))
+        assert engine in engines.ENGINES.values(), name
     rows, failure = gate()
     assert failure is None
     checked = {(row["regularizer"], row["engine"]) for row in rows}
-    assert checked == {(r, e) for r in REGULARIZERS for e in training.ENGINES}
+    assert checked == {(r, e) for r in REGULARIZERS for e in engines.ENGINES}
     blocks = {row["block"] for row in rows}
     assert blocks == {"all", "W1", "b1", "W2", "b2", "W3", "b3"}
+
+
+def test_the_gate_checks_only_the_engines_that_can_train_the_network(monkeypatch):
+    # An activation the fused engine has no kernel for: training takes the
+    # reference engine alone, and so does the gate, instead of failing.
+    def softplus(x):
+        return np.logaddexp(x, 0.0)
+
+    def sigmoid(x):
+        return 1.0 / (1.0 + np.exp(-x))
+
+    monkeypatch.setattr(network, "ACTIVATIONS", {**network.ACTIVATIONS, "softplus": (softplus, sigmoid)})
+    config = copy.deepcopy(SMOKE)
+    config["hidden_activation"] = "softplus"
+    config["regularizers"] = REGULARIZERS
+    rows, threshold = study.gradcheck_cell(config, "circles", study.build_dataset(config, "circles"))
+    assert study.gradcheck_failures(rows, threshold) is None
+    assert {row["engine"] for row in rows} == {"plain"}
 
 
 def test_the_engines_give_the_gradient_of_the_cost_their_step_descends():
@@ -71,8 +90,8 @@ def test_the_engines_give_the_gradient_of_the_cost_their_step_descends():
     Y = g.integers(0, 2, (1, 7)).astype(float)
     lambd, keep = np.array([0.0, 2.0]), np.array([0.7, 1.0])
     uniforms = [g.random((2, 5, 7)), g.random((2, 4, 7))]
-    plain = training.step_gradients(training.PlainEngine, params, X, Y, arch, lambd, keep, uniforms, 50)
-    fast = training.step_gradients(fused.FusedEngine, params, X, Y, arch, lambd, keep, uniforms, 50)
+    plain = engines.step_gradients(engines.PlainEngine, params, X, Y, arch, lambd, keep, uniforms, 50)
+    fast = engines.step_gradients(engines.FusedEngine, params, X, Y, arch, lambd, keep, uniforms, 50)
     logits, cache = network.forward(params, X, arch, network.per_model(keep, 2), uniforms)
     reference = network.backward(
         params, cache, logits, Y, arch, network.per_model(lambd, 2), network.per_model(keep, 2), 50

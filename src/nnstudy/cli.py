@@ -140,7 +140,7 @@ def command_train(args):
         "beta2": args.beta2,
         "epsilon": args.epsilon,
     }
-    outcome = run_batch(splits, arch, args.optimizer, optimizer_params, config, specs)
+    outcome = run_batch(splits, arch, args.optimizer, optimizer_params, config, specs, engine=args.engine)
 
     columns = ("seed", "status", "train_accuracy", "dev_accuracy", "test_accuracy", "final_cost")
     print(" ".join(f"{c:>14}" for c in columns))
@@ -200,6 +200,7 @@ def command_analyze(args):
 
 
 def build_parser():
+    from nnstudy.core.engines import ENGINES
     from nnstudy.core.initializers import INITIALIZERS
     from nnstudy.core.network import ACTIVATIONS
     from nnstudy.core.optimizers import OPTIMIZERS
@@ -253,6 +254,8 @@ def build_parser():
     opt.add_argument("--decay-interval", type=int, default=1, help="epochs per step of the 'step' schedule (default 1)")
     run = train.add_argument_group("run")
     run.add_argument("--seeds", default="0", help=f"seeds, e.g. 0-31 or 1,5,9 (default 0; at most {MAX_MODELS_PER_CALL}); trained as one batch")
+    run.add_argument("--engine", default="auto", choices=["auto", *ENGINES],
+                     help="training engine (default auto: the fastest that supports the run, logged)")
     run.add_argument("--eval-every", type=int, default=100, help="steps between history records (default 100)")
     run.add_argument("--out", default=None, help="write the run (parameters, history, config) to this HDF5 file "
                      "(checked to be writable before training)")

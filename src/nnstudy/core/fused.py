@@ -19,15 +19,78 @@ model's shapes, so a model's numbers never depend on how many models share
 the stack (one large product over all models would be faster but is not
 bit-identical: BLAS blocks it differently).
 
-Relu layers keep one boolean array ``A > 0`` per layer. It is the derivative
-of relu (``A > 0`` exactly where ``Z > 0``, NaN included), and under dropout
-it is and-ed with the keep mask: multiplying by it gives the same numbers as
-multiplying by the mask and then by the derivative, as the reference does.
+The passes know an activation or an output only through a kernel for its
+entry of the registries (:data:`HIDDEN_KERNELS`, :data:`OUTPUT_KERNELS`),
+keyed by the registry's functions themselves: a new registry entry, or an
+entry pointing to other functions, has no kernel, and the fused engine
+(:class:`nnstudy.core.engines.FusedEngine`) refuses it.
+
+An activation whose derivative is 0 or 1 only (relu) keeps it as one array
+per layer, and-ed with the keep mask under dropout: multiplying by it gives
+the same numbers as multiplying by the mask and then by the derivative, as
+the reference does.
 """
+
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from nnstudy.core import basics
+from nnstudy.core import network
+from nnstudy.errors import ConfigError
+
+
+class HiddenKernel(NamedTuple):
+    """How the fused passes run one hidden activation of the registry.
+
+    in_place : the registry's function is applied as ``f(Z, out=Z)``; False
+        for the identity, which leaves Z as it is.
+    derivative : ``derivative(A, out=D)`` writes the activation's derivative
+        at Z from its output A (Z itself is overwritten by A), bit for bit the
+        registry's derivative at Z; None when the derivative is 1 everywhere.
+    indicator : the derivative is 0 or 1 only, and the activation is 0 (or
+        NaN) wherever it is 0 (relu): the derivative can then be and-ed with
+        the dropout mask, since multiplying by 0 or 1 is exact in any order
+        and multiplying A by it changes nothing but what the mask drops.
+    """
+
+    in_place: bool
+    derivative: Callable | None
+    indicator: bool
+
+
+def _relu_derivative_from_output(A, out):
+    # relu(Z) > 0 exactly where Z > 0, NaN included.
+    return np.greater(A, 0.0, out=out)
+
+
+def _tanh_derivative_from_output(A, out):
+    # 1 - tanh(Z)**2 with A = tanh(Z).
+    np.square(A, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+# Registry entry (function, derivative) -> its kernel. Keyed by the entries as
+# the registry holds them, never by name.
+HIDDEN_KERNELS = {
+    network.ACTIVATIONS["relu"]: HiddenKernel(True, _relu_derivative_from_output, True),
+    network.ACTIVATIONS["tanh"]: HiddenKernel(True, _tanh_derivative_from_output, False),
+    network.ACTIVATIONS["linear"]: HiddenKernel(False, None, False),
+}
+
+# Output probability functions of the registry that can write into ``out``.
+OUTPUT_KERNELS = frozenset({network.OUTPUTS["sigmoid"][0], network.OUTPUTS["softmax"][0]})
+
+
+def hidden_kernel(name):
+    """The kernel of hidden activation ``name`` of the registry, or None if the passes have none."""
+    entry = network.ACTIVATIONS.get(name)
+    return HIDDEN_KERNELS.get(entry) if entry is not None else None
+
+
+def output_kernel(name):
+    """The registry's probability function of output ``name`` if it can write into ``out``, or None."""
+    entry = network.OUTPUTS.get(name)
+    return entry[0] if entry is not None and entry[0] in OUTPUT_KERNELS else None
 
 
 # Bytes of step buffers per chunk of models. Measured (bench/README.md, "The
@@ -134,16 +197,20 @@ class FusedNetwork:
         self.n_layers = L = arch.n_layers
         sizes = arch.layer_sizes
         C = n_models
-        self.relu = arch.hidden_activation == "relu"
-        self.tanh = arch.hidden_activation == "tanh"
-        self.sigmoid = arch.output == "sigmoid"
+        self.activation = network.ACTIVATIONS[arch.hidden_activation][0]
+        self.kernel = hidden_kernel(arch.hidden_activation)
+        self.probabilities = output_kernel(arch.output)
+        if (L > 1 and self.kernel is None) or self.probabilities is None:
+            raise ConfigError(
+                f"the fused passes have no kernel for {arch.hidden_activation!r} / {arch.output!r}"
+            )
         # Z and A share one buffer per hidden layer: no derivative needs Z itself.
         self.A = [None] + [np.empty((C, sizes[l], width)) for l in range(1, L)]
         self.A_T = [None] + [a.swapaxes(-1, -2) for a in self.A[1:]]
-        # The derivative as 0.0 / 1.0 (relu) or 1 - A**2 (tanh): a float
-        # array, because NumPy multiplies float by float several times faster
-        # than float by bool. Under dropout, relu's is and-ed with the mask.
-        if self.relu or self.tanh:
+        # The derivative as a float array (0.0 / 1.0 for an indicator),
+        # because NumPy multiplies float by float several times faster than
+        # float by bool. Under dropout, an indicator is and-ed with the mask.
+        if L > 1 and self.kernel.derivative is not None:
             self.D = [None] + [np.empty((C, sizes[l], width)) for l in range(1, L)]
             self._alive = [None] + [np.empty((C, sizes[l], width), dtype=bool) for l in range(1, L)]
         else:
@@ -173,6 +240,7 @@ class FusedNetwork:
         L = self.n_layers
         keep = self.keep
         W, b, buffers, D_all = P.W, P.b, self.A, self.D
+        kernel, activation = self.kernel, self.activation
         A = X
         for l in range(1, L):
             Z = buffers[l]
@@ -180,25 +248,19 @@ class FusedNetwork:
             np.add(Z, b[l], out=Z)
             mask = None if masks is None else masks[l - 1]
             self.masks[l] = mask
-            if self.relu:
-                basics.relu(Z, out=Z)
-                if mask is not None:
-                    # Multiplying by (A > 0) & mask equals multiplying by the
-                    # mask: where A > 0 is false, A is 0 or NaN already.
-                    alive, D = self._alive[l], D_all[l]
-                    np.greater(Z, 0.0, out=alive)
-                    np.logical_and(alive, mask, out=D)
-                    np.multiply(Z, D, out=Z)
-                    np.divide(Z, keep, out=Z)
-                elif derivatives:
-                    np.greater(Z, 0.0, out=D_all[l])
+            if kernel.in_place:
+                activation(Z, out=Z)
+            if mask is not None and kernel.indicator:
+                # Multiplying by f'(Z) & mask equals multiplying by the mask:
+                # where f'(Z) is 0, A is 0 or NaN already (see HiddenKernel).
+                alive, D = self._alive[l], D_all[l]
+                kernel.derivative(Z, out=alive)
+                np.logical_and(alive, mask, out=D)
+                np.multiply(Z, D, out=Z)
+                np.divide(Z, keep, out=Z)
             else:
-                if self.tanh:
-                    np.tanh(Z, out=Z)
-                    if derivatives:
-                        D = self.D[l]
-                        np.square(Z, out=D)
-                        np.subtract(1.0, D, out=D)
+                if derivatives and kernel.derivative is not None:
+                    kernel.derivative(Z, out=D_all[l])
                 if mask is not None:
                     np.multiply(Z, mask, out=Z)
                     np.divide(Z, keep, out=Z)
@@ -219,13 +281,9 @@ class FusedNetwork:
 
     def _output_gradient(self, Y):
         """dZ_L = (probabilities - Y) / m, with the reference's probabilities."""
-        x = self.logits
         dZ = self.dZ[-1]
-        # The same functions as the reference path, written into the buffer.
-        if self.sigmoid:
-            basics.sigmoid(x, out=dZ)
-        else:
-            basics.softmax(x, axis=-2, out=dZ)
+        # The registry's function, as the reference path calls it, written into the buffer.
+        self.probabilities(self.logits, out=dZ)
         np.subtract(dZ, Y, out=dZ)
         np.divide(dZ, self.width, out=dZ)
         return dZ
@@ -239,6 +297,7 @@ class FusedNetwork:
         L = self.n_layers
         keep = self.keep
         dW, W_T, A_T, dZ_all, D_all = P.dW, P.W_T, self.A_T, self.dZ, self.D
+        kernel = self.kernel
         dZ = self._output_gradient(Y)
         for l in range(L, 0, -1):
             np.matmul(dZ, X_T if l == 1 else A_T[l - 1], out=dW[l])
@@ -250,8 +309,8 @@ class FusedNetwork:
             else:
                 np.matmul(W_T[l], dZ, out=dA)
             mask = self.masks[l - 1]
-            if self.relu:
-                # ((dA * mask) / keep) * (Z > 0) of the reference, as (dA * D) / keep.
+            if kernel.indicator:
+                # ((dA * mask) / keep) * f'(Z) of the reference, as (dA * D) / keep.
                 np.multiply(dA, D_all[l - 1], out=dA)
                 if mask is not None:
                     np.divide(dA, keep, out=dA)
@@ -259,129 +318,8 @@ class FusedNetwork:
                 if mask is not None:
                     np.multiply(dA, mask, out=dA)
                     np.divide(dA, keep, out=dA)
-                if self.tanh:
+                if kernel.derivative is not None:
                     np.multiply(dA, D_all[l - 1], out=dA)
             dZ = dA
         # Row sums over the samples, as dZ.sum(axis=-1) does them, for every layer at once.
         np.add.reduce(self.dZ_all, axis=-1, out=P.db_all)
-
-
-class FusedEngine:
-    """One chunk of models trained with :class:`FusedNetwork` passes.
-
-    The interface the training loop uses (shared with the plain engine in
-    :mod:`nnstudy.core.training`): ``params``, ``batches``, ``gradients``,
-    ``update``, ``evaluate`` and ``logits``; and ``last_gradients``, which the
-    gradient-check gate reads.
-
-    params : {"W1": (C, n_1, n_0), ...} initial parameters (copied).
-    optimizer : an elementwise GradientTransformation: it is applied to the
-        flat (C, size) gradient rows, which gives the numbers it would give
-        layer by layer.
-    lambd : None or (C, 1, 1) L2 strengths; keep : (C, 1, 1) keep probabilities.
-    n_train : training-set size, which scales the L2 term of every batch.
-    """
-
-    wants_masks = True
-
-    def __init__(self, params, arch, optimizer, lambd=None, keep=None, n_train=None):
-        self.arch = arch
-        self.optimizer = optimizer
-        self.layout = layout = Layout(arch)
-        self.flat = layout.pack(params)
-        self.params = layout.views(self.flat)
-        self.n_models = len(self.flat)
-        self.grad_flat = np.zeros_like(self.flat)
-        self.bound = Bound(layout, self.flat, self.grad_flat, arch.n_layers)
-        self.state = optimizer.init({"flat": self.flat})
-        self.keep = keep
-        self.lambd = None if lambd is None else lambd.reshape(-1, 1)
-        self.n_train = n_train
-        self._step = np.empty_like(self.flat)
-        self._rate = self._rate_row = None
-        self._weights = self.flat[:, : layout.n_weights]
-        self._l2 = np.empty_like(self._weights)
-        self._networks = {}
-        self._eval_networks = {}
-        self._eval_bound = None
-
-    def _network(self, width, keep, cache):
-        net = cache.get(width)
-        if net is None:
-            net = cache[width] = FusedNetwork(self.arch, self.n_models, width, keep)
-        return net
-
-    def batches(self, X, Y, order, batch_size):
-        """(X_b, Y_b) pairs for one epoch: the whole set, or (C, n, b) mini-batches in ``order``.
-
-        X, Y : shared (n, m) or per model (C, n, m). The epoch's samples are gathered once per model, as (C, m, n) rows,
-        and each batch is a transposed slice. That is the memory layout of
-        the plain engine's ``np.moveaxis(X[:, idx], 1, 0)``, and it matters:
-        the layout decides which BLAS variant multiplies a batch, and with
-        it the last bit of the gradients.
-        """
-        if order is None:
-            yield X, Y
-            return
-        X_rows = gather_samples(X, order)
-        Y_rows = gather_samples(Y, order)
-        for start in range(0, order.shape[-1], batch_size):
-            stop = start + batch_size
-            yield X_rows[:, start:stop].transpose(0, 2, 1), Y_rows[:, start:stop].transpose(0, 2, 1)
-
-    def _add_l2(self, grad_flat, width):
-        # The reference adds lambd / n_train * W to each dW after its product.
-        weight_grads = grad_flat[:, : self.layout.n_weights]
-        np.multiply(self._weights, self.lambd / (self.n_train or width), out=self._l2)
-        np.add(weight_grads, self._l2, out=weight_grads)
-
-    def gradients(self, X, Y, masks=None):
-        """Forward and backward on one batch.
-
-        Returns None if every model's logits are finite, else (C,) flags.
-
-        masks : None or boolean keep masks (C, n_l, b) per hidden layer.
-        """
-        width = X.shape[-1]
-        net = self._networks.get(width) or self._network(width, self.keep, self._networks)
-        net.forward(self.bound, X, masks)
-        finite = net.finite()
-        net.backward(self.bound, X.swapaxes(-1, -2), Y)
-        if self.lambd is not None:
-            self._add_l2(self.grad_flat, width)
-        return finite
-
-    def last_gradients(self):
-        """A copy of the gradients of the last :meth:`gradients` call, keyed like the parameters."""
-        return {k: v.copy() for k, v in self.bound.grads.items()}
-
-    def update(self, rate, active=None):
-        """Move every active model by ``-rate * direction``; the others keep their weights.
-
-        rate : (C, 1, 1) learning rates; active : (C,) booleans, None when all are.
-        """
-        if rate is not self._rate:
-            self._rate, self._rate_row = rate, rate.reshape(-1, 1)
-        directions, self.state = self.optimizer.update({"flat": self.grad_flat}, self.state)
-        np.multiply(directions["flat"], self._rate_row, out=self._step)
-        if active is None:
-            np.subtract(self.flat, self._step, out=self.flat)
-        else:
-            np.subtract(self.flat, self._step, out=self.flat, where=active[:, None])
-
-    def evaluate(self, X, Y):
-        """(logits, grads) on the whole set ``X``, without dropout, L2 included."""
-        if self._eval_bound is None:
-            self._eval_bound = Bound(self.layout, self.flat, np.empty_like(self.flat), self.arch.n_layers)
-        bound = self._eval_bound
-        net = self._network(X.shape[-1], None, self._eval_networks)
-        logits = net.forward(bound, X)
-        net.backward(bound, X.swapaxes(-1, -2), Y)
-        if self.lambd is not None:
-            self._add_l2(bound.grad_flat, X.shape[-1])
-        return logits, bound.grads
-
-    def logits(self, X):
-        """Logits on ``X`` without dropout (a forward pass only)."""
-        net = self._network(X.shape[-1], None, self._eval_networks)
-        return net.forward(self.bound, X, derivatives=False)

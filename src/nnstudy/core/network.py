@@ -31,8 +31,8 @@ ACTIVATIONS = {
 }
 
 
-def _binary_probabilities(logits):
-    return basics.sigmoid(logits)
+def _binary_probabilities(logits, out=None):
+    return basics.sigmoid(logits, out=out)
 
 
 def _binary_loss(logits, Y):
@@ -40,8 +40,8 @@ def _binary_loss(logits, Y):
     return np.maximum(logits, 0.0) - logits * Y + np.log1p(np.exp(-np.abs(logits)))
 
 
-def _softmax_probabilities(logits):
-    return basics.softmax(logits, axis=-2)
+def _softmax_probabilities(logits, out=None):
+    return basics.softmax(logits, axis=-2, out=out)
 
 
 def _softmax_loss(logits, Y):
@@ -56,7 +56,8 @@ def _softmax_predict(logits):
     return np.argmax(logits, axis=-2)
 
 
-# name -> (probabilities, per-sample loss, predicted labels)
+# name -> (probabilities, per-sample loss, predicted labels); the probabilities
+# may be written into ``out`` (the fused engine's buffers).
 OUTPUTS = {
     "sigmoid": (_binary_probabilities, _binary_loss, _binary_predict),
     "softmax": (_softmax_probabilities, _softmax_loss, _softmax_predict),

@@ -8,12 +8,11 @@ step never loops over models. A model that diverges (see
 its batch goes on.
 
 Models never interact, so the batch is trained in chunks of models sized to
-stay in the processor's cache (see :func:`nnstudy.core.fused.chunk_size`). Each
-chunk runs one of two engines with the same interface: the plain engine
-calls :func:`nnstudy.core.network.forward`, :func:`nnstudy.core.network.backward` and
-the optimizer as written, and is the reference; the fused engine
-(:mod:`nnstudy.core.fused`) performs the same arithmetic in place and gives the
-same numbers, several times faster. :data:`ENGINE` chooses between them.
+stay in the processor's cache. Each chunk runs one engine
+(:mod:`nnstudy.core.engines`): the plain engine is the reference, the fused
+engine gives the same numbers several times faster. The ``engine`` argument
+of :func:`train` chooses one by name, or "auto" for the fastest that
+supports the batch.
 """
 
 import logging
@@ -23,17 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy.core import fused, network, optimizers, rng
+from nnstudy.core import engines, network, rng
 from nnstudy.errors import invalid
-from nnstudy.core.optimizers import apply_updates
 from nnstudy.core.schedules import check_schedule, learning_rate_at
-
-# "auto": the fused engine wherever it applies (an elementwise optimizer, and
-# network.forward / network.backward not replaced by a caller, whose
-# replacement must then be called); "plain": always the reference engine.
-ENGINE = "auto"
-
-_REFERENCE_PASSES = (network.forward, network.backward)
 
 # Progress lines per chunk of models, logged only at history records (where
 # the loop stops anyway), so that logging never touches the training steps.
@@ -228,117 +219,6 @@ def _norms(arrays, arch, prefix="W"):
     )
 
 
-class PlainEngine:
-    """The reference engine: network.forward / network.backward, the optimizer as written.
-
-    Same interface as :class:`nnstudy.core.fused.FusedEngine`; dropout comes as
-    uniform draws, compared with the keep probability inside network.forward.
-    """
-
-    wants_masks = False
-
-    def __init__(self, params, arch, optimizer, lambd=None, keep=None, n_train=None):
-        self.arch = arch
-        self.optimizer = optimizer
-        self.lambd = lambd
-        self.n_train = n_train
-        self.keep = keep
-        self.params = {k: v.copy() for k, v in params.items()}
-        self.state = optimizer.init(self.params)
-        self._grads = None
-
-    def batches(self, X, Y, order, batch_size):
-        """(X_b, Y_b) pairs for one epoch: the whole set, or (S, n, b) mini-batches in ``order``."""
-        if order is None:
-            yield X, Y
-            return
-        m = order.shape[-1]
-        for start in range(0, m, batch_size):
-            idx = order[:, start : start + batch_size]
-            if X.ndim == 2:
-                yield np.moveaxis(X[:, idx], 1, 0), np.moveaxis(Y[:, idx], 1, 0)
-            else:
-                yield fused.gather_samples(X, idx).swapaxes(-1, -2), fused.gather_samples(Y, idx).swapaxes(-1, -2)
-
-    def gradients(self, X, Y, uniforms=None):
-        """Forward and backward on one batch; returns (S,) finite-logits flags."""
-        keep = self.keep if uniforms is not None else None
-        logits, cache = network.forward(self.params, X, self.arch, keep, uniforms)
-        self._grads = network.backward(
-            self.params, cache, logits, Y, self.arch, self.lambd, keep, self.n_train
-        )
-        return np.isfinite(logits).all(axis=(-2, -1))
-
-    def last_gradients(self):
-        """A copy of the gradients of the last :meth:`gradients` call, keyed like the parameters."""
-        return {k: v.copy() for k, v in self._grads.items()}
-
-    def update(self, rate, active=None):
-        """Move every active model by ``-rate * direction``; the others keep their weights.
-
-        active : (S,) booleans, None when all are.
-        """
-        directions, self.state = self.optimizer.update(self._grads, self.state)
-        # A stopped model keeps its weights: 0 * a non-finite direction would be NaN.
-        moved = apply_updates(self.params, directions, rate)
-        keep = np.ones((len(rate), 1, 1), dtype=bool) if active is None else active.reshape(-1, 1, 1)
-        self.params = {k: np.where(keep, moved[k], self.params[k]) for k in self.params}
-
-    def evaluate(self, X, Y):
-        """(logits, grads) on the whole set ``X``, without dropout, L2 included."""
-        logits, cache = network.forward(self.params, X, self.arch)
-        return logits, network.backward(
-            self.params, cache, logits, Y, self.arch, self.lambd, n_train=self.n_train
-        )
-
-    def logits(self, X):
-        """Logits on ``X`` without dropout."""
-        return network.forward(self.params, X, self.arch)[0]
-
-
-# Every engine a training step can take, by name: the gradient-check gate
-# checks each one (nnstudy.study.grid.gradcheck_cell).
-ENGINES = {"plain": PlainEngine, "fused": fused.FusedEngine}
-
-
-def step_gradients(engine_class, params, X, Y, arch, lambd, keep_prob, uniforms, n_train):
-    """The gradients a training step of ``engine_class`` computes on one batch.
-
-    Built as :func:`train` builds them: the engine's own forward and backward
-    passes, its L2 term and its dropout (masks from ``uniforms`` for an engine
-    that wants masks), so a gradient check of this function checks the code
-    that trains.
-    params : {"W1": (S, n_1, n_0), ...}; X (n_0, b); Y (n_L, b).
-    lambd, keep_prob : (S,) arrays; uniforms : None or per hidden layer
-        (S, n_l, b) draws; n_train : the training-set size.
-    """
-    n_models = arch.check_params(params)
-    lambd_b, keep_b = _per_model_settings(lambd, keep_prob, n_models)
-    engine = engine_class(params, arch, optimizers.identity(), lambd_b, keep_b, n_train=n_train)
-    dropout = None
-    if uniforms is not None and np.any(np.asarray(keep_prob) < 1):
-        dropout = [u < keep_b for u in uniforms] if engine.wants_masks else uniforms
-    engine.gradients(X, Y, dropout)
-    return engine.last_gradients()
-
-
-def _per_model_settings(lambd, keep_prob, n_models):
-    """The engines' (S, 1, 1) L2 strengths (None without L2) and keep probabilities."""
-    lambd_b = network.per_model(lambd, n_models) if np.any(np.asarray(lambd) > 0) else None
-    return lambd_b, network.per_model(keep_prob, n_models)
-
-
-def _engine_class(optimizer):
-    if ENGINE == "plain":
-        return PlainEngine
-    if ENGINE != "auto":
-        raise invalid("training.ENGINE", ENGINE, "'auto' or 'plain'")
-    replaced = (network.forward, network.backward) != _REFERENCE_PASSES
-    if replaced or not getattr(optimizer, "elementwise", False):
-        return PlainEngine
-    return fused.FusedEngine
-
-
 @dataclass
 class _Schedule:
     """What every chunk of a batch shares: data, budget, records."""
@@ -364,6 +244,7 @@ def train(
     patience=0,
     seeds=None,
     sampler=None,
+    engine="auto",
 ):
     """Train S models together and return a :class:`TrainResult`.
 
@@ -376,6 +257,10 @@ def train(
         restoring the best recorded weights.
     seeds : (S,) ints for the default :class:`CounterSampler`, or give
         ``sampler`` (an object with ``order`` and ``uniforms``) directly.
+    engine : a name of :data:`nnstudy.core.engines.ENGINES`, or "auto" for
+        the fastest engine that supports the architecture, optimizer and
+        regularizers (the choice is logged). A named engine that does not
+        support them raises ConfigError.
     """
     n_models = arch.check_params(params)
     arch.check_inputs(data.X, data.Y)
@@ -397,6 +282,8 @@ def train(
         sampler = CounterSampler(seeds)
     if data.per_model and data.n_models() != n_models:
         raise invalid("data.sets", data.n_models(), f"{n_models}: one set per model")
+    settings = engines.settings_in_use(lambd, keep_prob, patience)
+    engine_class = engines.choose_engine(engine, arch, optimizer, settings)
 
     m = data.X.shape[-1]
     full_batch = config.batch_size is None or config.batch_size >= m
@@ -407,23 +294,15 @@ def train(
     if record_steps[-1] != total_steps:
         record_steps.append(total_steps)
     n_records = len(record_steps)
-    history = {
-        "step": np.array(record_steps),
-        **{k: np.full((n_models, n_records), np.nan) for k in HISTORY_KEYS[:4]},
-        "grad_norm": np.full((n_models, n_records, arch.n_layers), np.nan),
-        "weight_norm": np.full((n_models, n_records, arch.n_layers), np.nan),
-    }
+    history = {"step": np.array(record_steps), **_empty_history(n_models, n_records, arch.n_layers)}
     status = np.array(["ok"] * n_models, dtype="<U13")
     stop_step = np.full(n_models, -1)
     final = {k: np.empty(np.shape(v)) for k, v in params.items()}
     schedule = _Schedule(data, config, arch, full_batch, batch_size, record_steps)
 
-    engine_class = _engine_class(optimizer)
-    if engine_class is fused.FusedEngine and hasattr(sampler, "subset"):
-        size = fused.chunk_size(arch, batch_size, n_models)
-        chunks = np.array_split(np.arange(n_models), math.ceil(n_models / size))
-    else:
-        chunks = [np.arange(n_models)]
+    # A sampler without ``subset`` cannot hand a chunk its models' draws.
+    size = engine_class.chunk_size(arch, batch_size, n_models) if hasattr(sampler, "subset") else n_models
+    chunks = np.array_split(np.arange(n_models), math.ceil(n_models / size))
 
     start = time.perf_counter()
     steps = 0
@@ -483,6 +362,134 @@ def _log_progress(label, step, total_steps, started, history, r, status):
     )
 
 
+def _empty_history(n_models, n_records, n_layers):
+    """NaN-filled per-model records of every key of HISTORY_KEYS."""
+    return {
+        **{k: np.full((n_models, n_records), np.nan) for k in HISTORY_KEYS[:4]},
+        "grad_norm": np.full((n_models, n_records, n_layers), np.nan),
+        "weight_norm": np.full((n_models, n_records, n_layers), np.nan),
+    }
+
+
+@dataclass
+class _Standing:
+    """Where each model of a chunk stands: training, diverged or stopped early; early stopping's memory.
+
+    Arrays are (C,) along the chunk's models. ``all_active`` is
+    ``active.all()``, kept up to date where ``active`` changes, so that a
+    step does not recompute it. best_params holds the weights of each model's
+    best record (None without early stopping).
+    """
+
+    active: np.ndarray
+    status: np.ndarray
+    stop_step: np.ndarray
+    patience: np.ndarray
+    initial_cost: np.ndarray
+    best_dev_cost: np.ndarray
+    stale: np.ndarray
+    best_params: dict | None
+    all_active: bool = True
+
+    @classmethod
+    def start(cls, patience, params):
+        n_models = len(patience)
+        early = patience > 0
+        return cls(
+            active=np.ones(n_models, dtype=bool),
+            status=np.array(["ok"] * n_models, dtype="<U13"),
+            stop_step=np.full(n_models, -1),
+            patience=patience,
+            initial_cost=np.full(n_models, np.nan),
+            best_dev_cost=np.full(n_models, np.inf),
+            stale=np.zeros(n_models, dtype=int),
+            best_params={k: v.copy() for k, v in params.items()} if early.any() else None,
+        )
+
+    def stop(self, which, step, status):
+        """Stop models ``which`` ((C,) flags) at ``step`` with ``status``."""
+        self.active[which] = False
+        self.all_active = bool(self.active.all())
+        self.status[which] = status
+        self.stop_step[which] = step
+
+    def mark_diverged(self, newly, step):
+        if newly.any():
+            self.stop(newly, step, "diverged")
+
+    def watch_dev_cost(self, dev_cost, step, params):
+        """Early stopping at a record: keep improved weights, stop models out of patience."""
+        watching = (self.patience > 0) & self.active
+        improved = watching & (dev_cost < self.best_dev_cost)
+        self.best_dev_cost[improved] = dev_cost[improved]
+        self.stale[improved] = 0
+        self.stale[watching & ~improved] += 1
+        for k in self.best_params:
+            self.best_params[k][improved] = params[k][improved]
+        self.stop(watching & (self.stale >= self.patience), step, "stopped_early")
+
+    def final_params(self, params):
+        """A copy of ``params``, with the best recorded weights of every early-stopping model."""
+        final = {k: v.copy() for k, v in params.items()}
+        if self.best_params is not None:
+            early = self.patience > 0
+            for k in final:
+                final[k][early] = self.best_params[k][early]
+        return final
+
+
+def _record(engine, data, arch, lambd, history, r, step, standing):
+    """Write record ``r`` (after ``step`` steps) of a chunk's models, then apply the stopping rules.
+
+    lambd : (C,) L2 strengths, for the regularized training cost.
+    """
+    m = data.X.shape[-1]
+    params = engine.params
+    predict = network.OUTPUTS[arch.output][2]
+    logits, grads = engine.evaluate(data.X, data.Y)
+    cost = network.data_loss(logits, data.Y, arch) + network.l2_penalty(params, lambd, m)
+    history["cost"][:, r] = cost
+    history["train_accuracy"][:, r] = (predict(logits) == data.y).mean(axis=-1)
+    history["grad_norm"][:, r] = _norms(grads, arch)
+    weight_norms = history["weight_norm"][:, r] = _norms(params, arch)
+    if r == 0:
+        standing.initial_cost[:] = cost
+    if data.X_dev is not None:
+        dev_logits = engine.logits(data.X_dev)
+        dev_cost = network.data_loss(dev_logits, data.Y_dev, arch)
+        history["dev_cost"][:, r] = dev_cost
+        history["dev_accuracy"][:, r] = (predict(dev_logits) == data.y_dev).mean(axis=-1)
+    standing.mark_diverged(standing.active & diverging(cost, standing.initial_cost, weight_norms), step)
+    if standing.best_params is not None:
+        standing.watch_dev_cost(dev_cost, step, engine.params)
+    for key in HISTORY_KEYS:
+        history[key][standing.status == "diverged", r] = np.nan
+
+
+def _dropout_draws(engine, sampler, step, width, hidden_sizes, keep_prob, keep_b):
+    """The dropout draws of ``step`` in the form ``engine`` takes: keep masks or uniforms.
+
+    keep_prob : (C,) keep probabilities; keep_b : the same as (C, 1, 1).
+    """
+    shapes = [(n, width) for n in hidden_sizes]
+    if engine.wants_masks and hasattr(sampler, "keep_masks"):
+        return sampler.keep_masks(step, shapes, keep_prob)
+    uniforms = sampler.uniforms(step, shapes)
+    return [u < keep_b for u in uniforms] if engine.wants_masks else uniforms
+
+
+def _hold_after_stop(history, r, status):
+    """Fill the records from ``r`` on, which a chunk whose models all stopped did not reach.
+
+    Each model keeps its last values, exactly what recording it frozen would
+    have given: a stopped model's record repeats, a diverged model's is NaN.
+    """
+    for key in HISTORY_KEYS:
+        for later in range(r, history[key].shape[1]):
+            history[key][:, later] = history[key][:, r - 1]
+        history[key][status == "diverged", r:] = np.nan
+
+
 def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_rate, lambd,
                  keep_prob, patience, sampler, label="models"):
     """Train some models of a batch (all of them, or one chunk, with its data) from start to end.
@@ -492,134 +499,51 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
     Returns a dict with their final params, history (without "step"),
     status, stop_step and the number of steps taken.
     """
-    config, arch = schedule.config, schedule.arch
-    n_models = len(learning_rate)
+    config, arch, record_steps = schedule.config, schedule.arch, schedule.record_steps
+    n_models, n_records, total_steps = len(learning_rate), len(record_steps), record_steps[-1]
     m = data.X.shape[-1]
     lr0 = learning_rate.reshape(-1, 1, 1)
-    lambd_b, keep_b = _per_model_settings(lambd, keep_prob, n_models)
+    lambd_b, keep_b = engines.per_model_settings(lambd, keep_prob, n_models)
     use_dropout = bool(np.any(keep_prob < 1))
-    hidden_sizes = arch.layer_sizes[1:-1]
     engine = engine_class(params, arch, optimizer, lambd_b, keep_b, n_train=m)
-    use_masks = engine.wants_masks and hasattr(sampler, "keep_masks")
-
-    active = np.ones(n_models, dtype=bool)
-    all_active = [True]  # active.all(), kept up to date where active changes
-    status = np.array(["ok"] * n_models, dtype="<U13")
-    stop_step = np.full(n_models, -1)
-    early = patience > 0
-    best_dev_cost = np.full(n_models, np.inf)
-    stale = np.zeros(n_models, dtype=int)
-    best_params = {k: v.copy() for k, v in engine.params.items()} if early.any() else None
-
-    record_steps = schedule.record_steps
-    n_records = len(record_steps)
-    n_layers = arch.n_layers
-    history = {
-        **{k: np.full((n_models, n_records), np.nan) for k in HISTORY_KEYS[:4]},
-        "grad_norm": np.full((n_models, n_records, n_layers), np.nan),
-        "weight_norm": np.full((n_models, n_records, n_layers), np.nan),
-    }
-
-    initial_cost = np.full(n_models, np.nan)
-
-    def record(r, step):
-        params = engine.params
-        logits, grads = engine.evaluate(data.X, data.Y)
-        cost = network.data_loss(logits, data.Y, arch) + network.l2_penalty(params, lambd, m)
-        history["cost"][:, r] = cost
-        history["train_accuracy"][:, r] = (
-            network.OUTPUTS[arch.output][2](logits) == data.y
-        ).mean(axis=-1)
-        history["grad_norm"][:, r] = _norms(grads, arch)
-        weight_norms = history["weight_norm"][:, r] = _norms(params, arch)
-        if r == 0:
-            initial_cost[:] = cost
-        if data.X_dev is not None:
-            dev_logits = engine.logits(data.X_dev)
-            dev_cost = network.data_loss(dev_logits, data.Y_dev, arch)
-            history["dev_cost"][:, r] = dev_cost
-            history["dev_accuracy"][:, r] = (
-                network.OUTPUTS[arch.output][2](dev_logits) == data.y_dev
-            ).mean(axis=-1)
-        _mark_diverged(active & diverging(cost, initial_cost, weight_norms), step)
-        if early.any():
-            _early_stopping(step, dev_cost)
-        for key in HISTORY_KEYS:
-            history[key][status == "diverged", r] = np.nan
-
-    def _mark_diverged(newly, step):
-        if newly.any():
-            active[newly] = False
-            all_active[0] = False
-            status[newly] = "diverged"
-            stop_step[newly] = step
-
-    def _early_stopping(step, dev_cost):
-        watching = early & active
-        improved = watching & (dev_cost < best_dev_cost)
-        best_dev_cost[improved] = dev_cost[improved]
-        stale[improved] = 0
-        stale[watching & ~improved] += 1
-        for k in best_params:
-            best_params[k][improved] = engine.params[k][improved]
-        stopping = watching & (stale >= patience)
-        active[stopping] = False
-        all_active[0] = bool(active.all())
-        status[stopping] = "stopped_early"
-        stop_step[stopping] = step
+    standing = _Standing.start(patience, engine.params)
+    history = _empty_history(n_models, n_records, arch.n_layers)
 
     started = time.perf_counter()
-    total_steps = record_steps[-1]
     progress = _progress_records(n_records) if log.isEnabledFor(logging.INFO) else set()
     step, r = 0, 0
     # Diverging models overflow by design; their status reports it instead.
     with np.errstate(all="ignore"):
-        record(r, step)
+        _record(engine, data, arch, lambd, history, r, step, standing)
         r += 1
         for epoch in range(config.epochs):
-            if not all_active[0] and not active.any():
+            if not standing.active.any():
                 if progress:
-                    _log_progress(label, step, total_steps, started, history, r - 1, status)
+                    _log_progress(label, step, total_steps, started, history, r - 1, standing.status)
                 break
-            rate = learning_rate_at(
-                config.schedule, lr0, epoch, config.decay_rate, config.decay_interval
-            )
+            rate = learning_rate_at(config.schedule, lr0, epoch, config.decay_rate, config.decay_interval)
             order = None if schedule.full_batch else sampler.order(epoch, m)
             for X_b, Y_b in engine.batches(data.X, data.Y, order, schedule.batch_size):
                 dropout = None
                 if use_dropout:
-                    shapes = [(n, X_b.shape[-1]) for n in hidden_sizes]
-                    if use_masks:
-                        dropout = sampler.keep_masks(step, shapes, keep_prob)
-                    else:
-                        dropout = sampler.uniforms(step, shapes)
-                        if engine.wants_masks:
-                            dropout = [u < keep_b for u in dropout]
+                    dropout = _dropout_draws(
+                        engine, sampler, step, X_b.shape[-1], arch.layer_sizes[1:-1], keep_prob, keep_b
+                    )
                 finite = engine.gradients(X_b, Y_b, dropout)
                 if finite is not None and not finite.all():
-                    _mark_diverged(active & ~finite, step)
-                engine.update(rate, None if all_active[0] else active)
+                    standing.mark_diverged(standing.active & ~finite, step)
+                engine.update(rate, None if standing.all_active else standing.active)
                 step += 1
                 if r < n_records and step == record_steps[r]:
-                    record(r, step)
+                    _record(engine, data, arch, lambd, history, r, step, standing)
                     if r in progress:
-                        _log_progress(label, step, total_steps, started, history, r, status)
+                        _log_progress(label, step, total_steps, started, history, r, standing.status)
                     r += 1
-        # Models stopped before the end keep their last values in the history,
-        # exactly what recording them frozen would have given: a stopped
-        # model's record repeats, a diverged model's record is NaN.
-        for key in HISTORY_KEYS:
-            for rr in range(r, n_records):
-                history[key][:, rr] = history[key][:, r - 1]
-            history[key][status == "diverged", r:] = np.nan
-    final = {k: v.copy() for k, v in engine.params.items()}
-    if best_params is not None:
-        for k in final:
-            final[k][early] = best_params[k][early]
+        _hold_after_stop(history, r, standing.status)
     return {
-        "params": final,
+        "params": standing.final_params(engine.params),
         "history": history,
-        "status": status,
-        "stop_step": stop_step,
+        "status": standing.status,
+        "stop_step": standing.stop_step,
         "steps": step,
     }

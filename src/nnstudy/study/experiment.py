@@ -128,7 +128,7 @@ def _accuracies(params, splits, part, arch):
     return acc
 
 
-def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
+def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="auto"):
     """Train every model of ``specs`` together on ``splits`` and evaluate it.
 
     splits : one Splits for every model, or a list of one Splits per model
@@ -137,6 +137,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
     optimizer : a name from :data:`nnstudy.core.optimizers.OPTIMIZERS`.
     optimizer_params : its hyperparameters (beta, beta1, beta2, epsilon).
     config : a :class:`TrainConfig`.
+    engine : the training engine, by name (see :func:`nnstudy.core.training.train`).
     Returns a :class:`BatchOutcome` with, per model, train / dev / test
     accuracy, the final regularized training cost, the steps trained and the
     epoch of the lowest dev cost (the record early stopping keeps). Diverged models report NaN accuracies.
@@ -163,6 +164,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs):
         keep_prob=[s.keep_prob for s in specs],
         patience=[s.patience for s in specs],
         sampler=CounterSampler(shuffle_seeds, dropout_seeds),
+        engine=engine,
     )
     diverged = result.status == "diverged"
     metrics = {}

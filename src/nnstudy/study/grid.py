@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from nnstudy.core import network, rng, training
+from nnstudy.core import engines, network, optimizers, rng
 from nnstudy.data import datasets
 from nnstudy.errors import ConfigError, check_choice, invalid
 from nnstudy.study.experiment import ModelSpec, architecture_for, run_batch
@@ -278,7 +278,7 @@ def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
 def gradcheck_cell(config, name, splits):
     """Gradient-check every regularizer variant of a dataset's network, through every engine.
 
-    For each training engine (:data:`nnstudy.core.training.ENGINES`) the gradient
+    For each training engine (:data:`nnstudy.core.engines.ENGINES`) the gradient
     that one of its training steps computes (its own forward and backward
     passes, L2 term and dropout) is compared with central differences of the
     cost that step descends: He weights, small random biases (so no ReLU unit
@@ -308,10 +308,12 @@ def gradcheck_cell(config, name, splits):
     uniforms = [gen.random((len(regs), size, n)) for size in arch.layer_sizes[1:-1]]
     threshold = options.get("threshold", 1e-7)
     rows = []
-    for engine, engine_class in training.ENGINES.items():
+    for engine, engine_class in engines.ENGINES.items():
+        if engine_class.refusal(arch, optimizers.identity()) is not None:
+            continue  # training never takes an engine that refuses the network
 
         def step(p, engine_class=engine_class):
-            return training.step_gradients(engine_class, p, X, Y, arch, lambd, keep, uniforms, m_train)
+            return engines.step_gradients(engine_class, p, X, Y, arch, lambd, keep, uniforms, m_train)
 
         check = gradient_check(
             params, X, Y, arch, lambd, network.per_model(keep, len(regs)), uniforms,
