@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nnstudy.lectures import STAGES, enabled, table_path
+from nnstudy.report import classic_sections
 from nnstudy.report.lecture_figures import read_table
 
 # stage -> the lecture's claim that the stage tests
@@ -74,6 +75,7 @@ CLAIMS = {
         "to exactly 1 in float64, and the cost computed from probabilities takes log(0); computed from the "
         "logits it is finite."
     ),
+    "classic_init": classic_sections.CLAIM,
 }
 
 
@@ -303,6 +305,7 @@ FINDINGS = {
     "signal_propagation": _signal_propagation,
     "trainability": _trainability,
     "init_failures": _init_failures,
+    "classic_init": classic_sections.findings,
 }
 
 
