@@ -52,7 +52,7 @@ STAGES = {
     "gradcheck": ("gradcheck_practice",),
     "signal_propagation": ("signal_theory", "signal_critical", "signal_layers"),
     "trainability": ("trainability", "trainability_summary"),
-    "init_failures": ("init_symmetry", "init_saturation"),
+    "init_failures": ("init_symmetry", "init_saturation", "init_diagnostics"),
     "classic_init": ("classic_histograms", "classic_layer_stats", "classic_relu_curves", "classic_linear_depth"),
 }
 

@@ -291,8 +291,18 @@ def _init_failures(tables, config):
         + (", ".join(str(int(s)) for s in infinite["step"]) if len(infinite) else "no")
         + " recorded step(s)."
     )
+    diagnostics = tables["init_diagnostics"]
+    last = diagnostics[diagnostics["step"] == diagnostics["step"].max()]
+    for (activation, initializer), part in last.groupby(["activation", "initializer"], sort=False):
+        findings.append(
+            f"{activation}, {initializer}, after {int(part['step'].iloc[0])} steps: effective rank of the weights "
+            + ", ".join(f"{r.effective_rank:.3g} of {r.full_rank}" for r in part.itertuples())
+            + " (layer 1 first); exactly-zero weight gradients "
+            + ", ".join(f"{r.zero_gradients:.0%}" for r in part.itertuples()) + "."
+        )
     return findings, {"Zeros, constant and He at initialization and after training": symmetry,
-                      "Both costs along the x10 run": saturation}
+                      "Both costs along the x10 run": saturation,
+                      "Effective rank of each layer's weights and exactly-zero gradients over training": diagnostics}
 
 
 FINDINGS = {
