@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nnstudy.data import datasets
@@ -74,3 +75,30 @@ def test_the_course_x10_run_starts_infinite_and_becomes_finite():
     assert last["saturated_at_one"] == last["saturated_at_zero"] == 0
     assert last["cost_from_probabilities"] == pytest.approx(last["cost_from_logits"], rel=1e-9)
     assert last["cost_from_logits"] == pytest.approx(0.6245, abs=1e-4)
+
+
+@pytest.fixture(scope="module")
+def diagnostics():
+    splits = datasets.make_dataset("breast_cancer", 11)
+    rows = init_failures.diagnostics_table(splits, hidden_layers=[6, 4], activations=["relu", "tanh"], constant=0.5,
+                                           steps=50, learning_rate=0.1, record_every=20)
+    return pd.DataFrame(rows)
+
+
+def test_diagnostics_are_recorded_per_layer_at_every_record(diagnostics):
+    assert sorted(diagnostics["step"].unique()) == [0, 20, 40, 50]
+    assert sorted(diagnostics["layer"].unique()) == [1, 2, 3]
+    assert len(diagnostics) == 2 * 3 * 4 * 3  # activations x initializers x records x layers
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_zeros_have_rank_0_and_only_zero_gradients_a_constant_rank_1_and_he_full_rank(diagnostics, activation):
+    part = diagnostics[diagnostics["activation"] == activation]
+    zeros = part[part["initializer"] == "zeros"]
+    assert (zeros["effective_rank"] == 0).all() and (zeros["zero_gradients"] == 1.0).all()
+    constant = part[part["initializer"] == "constant_0.5"]
+    # Every row of every layer the same throughout training: one direction.
+    np.testing.assert_allclose(constant["effective_rank"], 1.0, atol=1e-6)
+    assert (constant["zero_gradients"] < 1.0).all()
+    he = part[(part["initializer"] == "he") & (part["layer"] < 3)]
+    assert (he["effective_rank"] > 0.5 * he["full_rank"]).all() and (he["effective_rank"] > 1.5).all()

@@ -461,6 +461,7 @@ def test_shipped_configs_enable_every_stage_and_pass_the_cross_checks(config):
         (("gradcheck", "hidden_activation"), "relu", ["tanh_derivative_of_z", "relu"]),
         (("trainability", "dataset"), "nowhere", ["lectures.trainability.dataset", "nowhere"]),
         (("init_failures", "dataset"), "nowhere", ["lectures.init_failures.dataset", "nowhere"]),
+        (("classic_init", "dataset"), "nowhere", ["lectures.classic_init.dataset", "nowhere"]),
     ],
 )
 def test_bad_cross_references_are_refused_naming_the_key(path, value, words):
@@ -491,7 +492,7 @@ def test_dry_run_of_the_default_study_lists_every_lecture_job(tmp_path):
     jobs = " ".join(result.stdout.split())
     for rule in ("lecture_depth", "lecture_normalization", "lecture_bias_variance", "lecture_learning_curves",
                  "lecture_augmentation", "lecture_gradcheck", "lecture_signal_propagation", "lecture_trainability",
-                 "lecture_init_failures", "lecture_figures"):
+                 "lecture_init_failures", "lecture_classic_init", "lecture_figures"):
         assert f"{rule} 1" in jobs
 
 

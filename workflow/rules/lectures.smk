@@ -169,6 +169,23 @@ rule lecture_init_failures:
         "../scripts/lecture_init_failures.py"
 
 
+rule lecture_classic_init:
+    input:
+        data=lambda wildcards: lecture_rules.data_files(config, "classic_init"),
+    output:
+        **lecture_rules.tables("classic_init"),
+    log:
+        "logs/lectures/classic_init.log",
+    benchmark:
+        "benchmarks/lectures/classic_init.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=lambda wildcards: lecture_rules.stage_config(config, "classic_init"),
+    script:
+        "../scripts/lecture_classic_init.py"
+
+
 rule lecture_figures:
     input:
         unpack(lambda wildcards: lecture_rules.all_tables(config)),

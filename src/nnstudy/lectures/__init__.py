@@ -21,6 +21,9 @@ and a figure (``results/lectures/figures/``):
   test accuracy over weight variance and depth beside ``6 xi_c``.
 * :mod:`~nnstudy.lectures.init_failures` -- zeros against a constant
   (dead units against symmetry), and the x10 initialization's infinite cost.
+* :mod:`~nnstudy.lectures.classic_init` -- the classic experiments: Glorot
+  and Bengio's per-layer histograms, He et al.'s 30-layer ReLU network,
+  Saxe et al.'s deep linear networks.
 
 A stage runs when its section is present under ``lectures`` in the
 configuration. :data:`STAGES` names each stage's tables; the workflow and
@@ -49,7 +52,8 @@ STAGES = {
     "gradcheck": ("gradcheck_practice",),
     "signal_propagation": ("signal_theory", "signal_critical", "signal_layers"),
     "trainability": ("trainability", "trainability_summary"),
-    "init_failures": ("init_symmetry", "init_saturation"),
+    "init_failures": ("init_symmetry", "init_saturation", "init_diagnostics"),
+    "classic_init": ("classic_histograms", "classic_layer_stats", "classic_relu_curves", "classic_linear_depth"),
 }
 
 
@@ -103,6 +107,8 @@ def check_lectures(config):
         _dataset(config, "trainability.dataset", lectures["trainability"]["dataset"])
     if "init_failures" in lectures:
         _dataset(config, "init_failures.dataset", lectures["init_failures"]["dataset"])
+    if "classic_init" in lectures:
+        _dataset(config, "classic_init.dataset", lectures["classic_init"]["dataset"])
     if "bias_variance" in lectures:
         for name in lectures["bias_variance"].get("bayes_error", {}):
             _dataset(config, "bias_variance.bayes_error", name)

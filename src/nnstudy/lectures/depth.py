@@ -68,8 +68,10 @@ def deep_architecture(splits, depth, width, activation):
     return architecture_for(splits, [width] * (depth - 1), activation)
 
 
-def initial_params(arch, variant_list, seeds):
+def initial_params(arch, variant_list, seeds, X=None):
     """Parameters of ``len(variant_list) * len(seeds)`` models, variant-major.
+
+    X : training inputs (n_0, m), for the data-dependent initializers (LSUV).
 
     Model ``(v, s)`` draws its weights from seed ``seeds[s]``, so matched
     seeds share their draws across variants (rescaled), and its weights are
@@ -77,7 +79,8 @@ def initial_params(arch, variant_list, seeds):
     """
     names = [v.initializer for v in variant_list for _ in seeds]
     scales = [v.scale for v in variant_list for _ in seeds]
-    params = initialize(arch.layer_sizes, names, [s for _ in variant_list for s in seeds], scales)
+    params = initialize(arch.layer_sizes, names, [s for _ in variant_list for s in seeds], scales, inputs=X,
+                        hidden_activation=arch.hidden_activation)
     gains = np.repeat([v.gain for v in variant_list], len(seeds)).reshape(-1, 1, 1)
     return {k: (v * gains if k[0] == "W" else v) for k, v in params.items()}
 
@@ -153,7 +156,7 @@ def norms_at_initialization(splits, depths, width, activation, variant_list, see
     n_seeds = len(seeds)
     for depth in depths:
         arch = deep_architecture(splits, depth, width, activation)
-        params = initial_params(arch, variant_list, seeds)
+        params = initial_params(arch, variant_list, seeds, X)
         rms, gradient = layer_norms(params, X, Y, arch)
         hidden = slice(0, depth - 1)
         act_factor = per_layer_factor(rms[:, hidden]) if depth >= 3 else np.full(len(rms), np.nan)
@@ -221,7 +224,7 @@ def trainability(splits, depths, width, activation, variant_list, seeds, *, samp
     rows = []
     for depth in depths:
         arch = deep_architecture(splits, depth, width, activation)
-        params = initial_params(arch, variant_list, seeds)
+        params = initial_params(arch, variant_list, seeds, X)
         model_seeds = [s for _ in variant_list for s in seeds]
         result = train(params, arch, make_optimizer("gd"), data, config,
                        learning_rate=learning_rate, seeds=model_seeds)

@@ -172,7 +172,8 @@ def practice(splits, *, hidden_layers, hidden_activation, initializer, scale, se
     "trained".
     """
     arch = architecture_for(splits, hidden_layers, hidden_activation)
-    params = initialize(arch.layer_sizes, initializer, [seed], scale)
+    params = initialize(arch.layer_sizes, initializer, [seed], scale, inputs=splits.X_train,
+                        hidden_activation=hidden_activation)
     result = train(
         params,
         arch,

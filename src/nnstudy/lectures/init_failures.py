@@ -11,7 +11,10 @@ Two questions learners ask, each answered by one table:
   (one distinct unit per layer) however long they train; in floating point
   only rounding differences between rows (about 1e-16) tell them apart, and
   training amplifies those slowly. He weights are the control. Table
-  ``init_symmetry``.
+  ``init_symmetry``; table ``init_diagnostics`` follows the same networks
+  through training: per layer, the effective rank of the weights (0 for
+  zeros, 1 for a constant: every row the same) and the fraction of weight
+  gradients that are exactly 0.
 * **The x10 initialization's infinite cost.** In float64, ``1 / (1 +
   exp(-z))`` rounds to exactly 1 once ``exp(-z)`` is below half an ulp of 1,
   that is beyond ``z`` of about 36.7; a sample of label 0 with such a logit
@@ -108,17 +111,62 @@ def symmetry_row(splits, arch, params, *, steps, learning_rate, label):
     }
 
 
+def starting_points(arch, constant, seed):
+    """The compared initializations: ``[(label, params of one model)]`` for zeros, the constant and He."""
+    return [
+        ("zeros", initialize(arch.layer_sizes, "zeros", [seed])),
+        (f"constant_{constant:g}", constant_params(arch, constant)),
+        ("he", initialize(arch.layer_sizes, "he", [seed])),
+    ]
+
+
 def symmetry_table(splits, *, hidden_layers, activations, constant, steps, learning_rate, seed=0):
     """Zeros, a constant and He weights under each activation: one row each."""
     rows = []
     for activation in activations:
         arch = architecture_for(splits, hidden_layers, activation)
-        for label, params in (
-            ("zeros", initialize(arch.layer_sizes, "zeros", [seed])),
-            (f"constant_{constant:g}", constant_params(arch, constant)),
-            ("he", initialize(arch.layer_sizes, "he", [seed])),
-        ):
+        for label, params in starting_points(arch, constant, seed):
             rows.append(symmetry_row(splits, arch, params, steps=steps, learning_rate=learning_rate, label=label))
+    return rows
+
+
+def diagnostics_rows(splits, arch, params, *, steps, learning_rate, record_every, label):
+    """One model trained by full-batch gradient descent, measured every ``record_every`` steps.
+
+    One row per record and weight layer: the effective rank of W_l (and the
+    largest it could be) and the fraction of the entries of the cost's
+    gradient with respect to W_l that are exactly 0.
+    """
+    Y = one_hot_targets(splits.y_train, splits.n_classes)
+    data = TrainData(splits.X_train, Y, splits.y_train)
+    rows = []
+    step = 0
+    while True:
+        logits, cache = network.forward(params, splits.X_train, arch)
+        grads = network.backward(params, cache, logits, Y, arch)
+        for l in range(1, arch.n_layers + 1):
+            W = params[f"W{l}"][0]
+            rows.append({
+                "activation": arch.hidden_activation, "initializer": label, "step": step, "layer": l,
+                "effective_rank": effective_rank(W), "full_rank": min(W.shape),
+                "zero_gradients": float(np.mean(grads[f"W{l}"] == 0.0)),
+            })
+        if step >= steps:
+            return rows
+        chunk = min(record_every, steps - step)
+        params = train(params, arch, make_optimizer("gd"), data, TrainConfig(epochs=chunk, eval_every=chunk),
+                       learning_rate=learning_rate, seeds=[0]).params
+        step += chunk
+
+
+def diagnostics_table(splits, *, hidden_layers, activations, constant, steps, learning_rate, record_every, seed=0):
+    """:func:`diagnostics_rows` for zeros, the constant and He weights under each activation."""
+    rows = []
+    for activation in activations:
+        arch = architecture_for(splits, hidden_layers, activation)
+        for label, params in starting_points(arch, constant, seed):
+            rows += diagnostics_rows(splits, arch, params, steps=steps, learning_rate=learning_rate,
+                                     record_every=record_every, label=label)
     return rows
 
 
@@ -202,7 +250,7 @@ def saturation_table(*, iterations, record_every, scale=10.0):
 
 
 def stage(config, splits):
-    """The initialization-failures stage: {"init_symmetry": rows, "init_saturation": rows}."""
+    """The initialization-failures stage: {"init_symmetry": rows, "init_diagnostics": rows, "init_saturation": rows}."""
     section = config["lectures"]["init_failures"]
     symmetry, saturation = section["symmetry"], section["saturation"]
     # splits: the section's dataset.
@@ -210,6 +258,11 @@ def stage(config, splits):
         "init_symmetry": symmetry_table(
             splits, hidden_layers=symmetry["hidden_layers"], activations=symmetry["activations"],
             constant=symmetry["constant"], steps=symmetry["steps"], learning_rate=symmetry["learning_rate"],
+        ),
+        "init_diagnostics": diagnostics_table(
+            splits, hidden_layers=symmetry["hidden_layers"], activations=symmetry["activations"],
+            constant=symmetry["constant"], steps=symmetry["steps"], learning_rate=symmetry["learning_rate"],
+            record_every=symmetry["record_every"],
         ),
         "init_saturation": saturation_table(iterations=saturation["iterations"],
                                             record_every=saturation["record_every"]),

@@ -115,7 +115,8 @@ def rate_sweep(problem, splits, scaling, entry, learning_rates, seeds, *, steps)
     arch = architecture_for(splits, entry.get("hidden_layers", []), entry.get("hidden_activation", "relu"))
     rates = [r for r in learning_rates for _ in seeds]
     model_seeds = [s for _ in learning_rates for s in seeds]
-    params = initialize(arch.layer_sizes, entry.get("initializer", "he"), model_seeds)
+    params = initialize(arch.layer_sizes, entry.get("initializer", "he"), model_seeds, inputs=splits.X_train,
+                        hidden_activation=arch.hidden_activation)
     result = train(
         params,
         arch,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
+from nnstudy.report import classic_figures
 from nnstudy.report.figures import OKABE_ITO as COLOURS
 from nnstudy.report.figures import STYLE as REPORT_STYLE
 
@@ -532,6 +533,7 @@ TITLES = {
     "signal_propagation": "Signal propagation: the mean-field theory of initialization",
     "trainability": "The trainability phase diagram",
     "init_failures": "Why zeros, constants and x10 weights fail",
+    "classic_init": "The classic initialization experiments",
 }
 
 FIGURES = {
@@ -544,6 +546,7 @@ FIGURES = {
     "signal_propagation": signal_propagation_figure,
     "trainability": trainability_figure,
     "init_failures": init_failures_figure,
+    "classic_init": classic_figures.classic_init_figure,
 }
 
 
@@ -572,6 +575,7 @@ RUN_COUNTS = {
         t["signal_layers"].drop_duplicates(["activation", "sigma_w2", "sigma_b2"])["seeds"].sum()),
     "trainability": lambda t: len(t["trainability"]),
     "init_failures": lambda t: len(t["init_symmetry"]) + 1,
+    "classic_init": classic_figures.run_count,
 }
 
 def draw(stage, inputs, outputs, config):

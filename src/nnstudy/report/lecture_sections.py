@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nnstudy.lectures import STAGES, enabled, table_path
+from nnstudy.report import classic_sections
 from nnstudy.report.lecture_figures import read_table
 
 # stage -> the lecture's claim that the stage tests
@@ -74,6 +75,7 @@ CLAIMS = {
         "to exactly 1 in float64, and the cost computed from probabilities takes log(0); computed from the "
         "logits it is finite."
     ),
+    "classic_init": classic_sections.CLAIM,
 }
 
 
@@ -289,8 +291,18 @@ def _init_failures(tables, config):
         + (", ".join(str(int(s)) for s in infinite["step"]) if len(infinite) else "no")
         + " recorded step(s)."
     )
+    diagnostics = tables["init_diagnostics"]
+    last = diagnostics[diagnostics["step"] == diagnostics["step"].max()]
+    for (activation, initializer), part in last.groupby(["activation", "initializer"], sort=False):
+        findings.append(
+            f"{activation}, {initializer}, after {int(part['step'].iloc[0])} steps: effective rank of the weights "
+            + ", ".join(f"{r.effective_rank:.3g} of {r.full_rank}" for r in part.itertuples())
+            + " (layer 1 first); exactly-zero weight gradients "
+            + ", ".join(f"{r.zero_gradients:.0%}" for r in part.itertuples()) + "."
+        )
     return findings, {"Zeros, constant and He at initialization and after training": symmetry,
-                      "Both costs along the x10 run": saturation}
+                      "Both costs along the x10 run": saturation,
+                      "Effective rank of each layer's weights and exactly-zero gradients over training": diagnostics}
 
 
 FINDINGS = {
@@ -303,6 +315,7 @@ FINDINGS = {
     "signal_propagation": _signal_propagation,
     "trainability": _trainability,
     "init_failures": _init_failures,
+    "classic_init": classic_sections.findings,
 }
 
 

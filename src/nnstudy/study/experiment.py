@@ -152,6 +152,8 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="
         [s.initializer for s in specs],
         init_seeds,
         [s.scale for s in specs],
+        inputs=[s.X_train for s in splits] if isinstance(splits, (list, tuple)) else splits.X_train,
+        hidden_activation=arch.hidden_activation,
     )
     result = train(
         params,
