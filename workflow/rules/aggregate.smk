@@ -11,6 +11,11 @@ rule aggregate:
             dataset=DATASETS if TUNE else [],
             optimizer=OPTIMIZERS,
         ),
+        chosen=expand(
+            "results/tuning/{dataset}/{optimizer}.chosen.json",
+            dataset=DATASETS if TUNE else [],
+            optimizer=OPTIMIZERS,
+        ),
         gradcheck=expand(
             "results/gradcheck/{dataset}/{regularizer}.csv",
             dataset=DATASETS,

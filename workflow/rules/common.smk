@@ -150,16 +150,18 @@ def variance_gate(wildcards, suffix):
     return f"results/gradcheck/{wildcards.dataset}/{regularizer}{suffix}"
 
 
-def variance_tuning(wildcards):
+def variance_chosen_rate(wildcards):
+    """The rate the tuning job chose for the decomposition's optimizer (none without tuning)."""
     if TUNE:
         optimizer = config["variance_decomposition"]["optimizer"]
-        return f"results/tuning/{wildcards.dataset}/{optimizer}.csv"
+        return f"results/tuning/{wildcards.dataset}/{optimizer}.chosen.json"
     return []
 
 
-def tuning_input(wildcards):
+def chosen_rate(wildcards):
+    """The rate the tuning job chose for the cell's (dataset, optimizer) (none without tuning)."""
     if TUNE:
-        return f"results/tuning/{wildcards.dataset}/{wildcards.optimizer}.csv"
+        return f"results/tuning/{wildcards.dataset}/{wildcards.optimizer}.chosen.json"
     return []
 
 

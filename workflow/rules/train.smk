@@ -7,6 +7,7 @@ rule tune:
         network="results/gradcheck/{dataset}/none.network.json",
     output:
         curve="results/tuning/{dataset}/{optimizer}.csv",
+        chosen="results/tuning/{dataset}/{optimizer}.chosen.json",
         timing="results/timings/tune/{dataset}/{optimizer}.json",
     log:
         "logs/tune/{dataset}/{optimizer}.log",
@@ -34,7 +35,7 @@ rule train:
         # changing them still retrains.
         gradcheck=ancient("results/gradcheck/{dataset}/{regularizer}.csv"),
         network="results/gradcheck/{dataset}/{regularizer}.network.json",
-        tuning=tuning_input,
+        chosen=chosen_rate,
     output:
         run="results/runs/{dataset}/{optimizer}/{regularizer}.h5",
         rows="results/runs/{dataset}/{optimizer}/{regularizer}.csv",

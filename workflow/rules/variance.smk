@@ -9,7 +9,7 @@ rule variance_decomposition:
         # rerun gate retraining it; what it shares with the gate is a plain input.
         gradcheck=lambda wildcards: ancient(variance_gate(wildcards, ".csv")),
         network=lambda wildcards: variance_gate(wildcards, ".network.json"),
-        tuning=variance_tuning,
+        chosen=variance_chosen_rate,
     output:
         "results/variance/{dataset}.csv",
     log:

@@ -5,15 +5,16 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import io
-from nnstudy.lectures import bias_variance, study_rate, write_tables
+from nnstudy.lectures import bias_variance, write_tables
+from nnstudy.records import study_rate
 
 config = snakemake.params.config
 section = config["lectures"]["learning_curves"]
 splits, rates = {}, {}
 for i, name in enumerate(section["datasets"]):
     splits[name] = io.read_dataset(snakemake.input.data[i])
-    tuning = snakemake.input.tuning[i] if snakemake.input.tuning else None
-    rates[name] = study_rate(config, section["optimizer"], tuning)
+    chosen = snakemake.input.chosen[i] if snakemake.input.chosen else None
+    rates[name] = study_rate(config, section["optimizer"], chosen)
     log.info("%s / %s: learning rate %g", name, section["optimizer"], rates[name])
 tables = bias_variance.curves_stage(config, splits, rates)
 for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config}).items():

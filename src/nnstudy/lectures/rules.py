@@ -35,13 +35,13 @@ def training_config(config, stage):
     return study_slice(config, stage, datasets, entry["optimizer"], entry["regularizers"])
 
 
-def tuning_curves(config, stage):
-    """The tuning curves the study chose the stage's learning rates from (none without tuning)."""
+def chosen_rates(config, stage):
+    """The tuning jobs' chosen-rate files of the stage's datasets (none without tuning)."""
     if not config["learning_rates"]["tune"]:
         return []
     entry = section(config, stage)
     datasets = entry["datasets"] if "datasets" in entry else [entry["dataset"]]
-    return [f"results/tuning/{name}/{entry['optimizer']}.csv" for name in datasets]
+    return [f"results/tuning/{name}/{entry['optimizer']}.chosen.json" for name in datasets]
 
 
 def data_files(config, stage):

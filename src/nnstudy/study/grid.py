@@ -32,8 +32,6 @@ from nnstudy.core.optimizers import OPTIMIZERS
 from nnstudy.core.regularizers import REGULARIZERS, regularizer_settings
 from nnstudy.core.training import TrainConfig
 
-RUN_KEYS = ("dataset", "initializer", "regularizer", "optimizer", "seed")
-
 
 def check_config(config):
     """Semantic checks the JSON schema cannot express; ConfigError otherwise."""
@@ -246,7 +244,7 @@ def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
     """Train one (dataset, optimizer, regularizer) cell; return (outcome, rows).
 
     Every model trains on the split of its seed number, drawn from ``pool``.
-    rows: one dict per run, keyed by RUN_KEYS plus the metrics.
+    rows: one dict per run, keyed by :data:`nnstudy.records.RUN_KEYS` plus the metrics.
     """
     specs = grid_specs(config, name, regularizer, learning_rate)
     seed_numbers = [seed for _, seed in cell_runs(config)]
