@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from nnstudy import __version__
+from nnstudy import __version__, paths
 from nnstudy.errors import ConfigError, DataError, invalid
 
 
@@ -185,7 +185,7 @@ def command_analyze(args):
     missing = sorted({"dataset", "seed", "status", "test_accuracy", "train_accuracy", *verdicts.FACTORS}
                      - set(runs.columns))
     if missing:
-        raise invalid("RUNS", args.runs, "a runs table with the columns of results/tables/runs.csv "
+        raise invalid("RUNS", args.runs, f"a runs table with the columns of {paths.table('runs')} "
                       f"(missing: {', '.join(missing)})")
     chance = pd.read_csv(args.datasets).set_index("dataset")[["chance_train", "chance_test", "n_train"]] \
         if args.datasets else None
@@ -279,12 +279,12 @@ def build_parser():
         "analyze",
         help="compute every statistics table and the verdicts from a runs table",
         description="Compare the levels of each factor (initializer, regularizer, optimizer) "
-        "in a runs table with the columns of results/tables/runs.csv: verdicts per pair and "
+        f"in a runs table with the columns of {paths.table('runs')}: verdicts per pair and "
         "scope (DIR/verdicts.csv), interaction tests, IQM / mean / median with stratified "
         "bootstrap intervals, probabilities of improvement, critical-difference tables and "
         "diagrams, and a power panel.",
     )
-    analyze.add_argument("runs", metavar="RUNS", help="runs table (CSV), e.g. results/tables/runs.csv")
+    analyze.add_argument("runs", metavar="RUNS", help=f"runs table (CSV), e.g. {paths.table('runs')}")
     analyze.add_argument("--out", required=True, metavar="DIR", help="folder for the tables and figures")
     analyze.add_argument("--datasets", default=None,
                          help="the report's datasets table (dataset, chance_train, chance_test, n_train): "

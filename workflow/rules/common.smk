@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import nnstudy
+from nnstudy import paths
 from nnstudy.data import datasets
 from nnstudy.config import read_yaml, validated
 from nnstudy.lectures import outputs as lecture_outputs
@@ -144,24 +145,27 @@ def variance_config(wildcards):
     return sliced
 
 
-def variance_gate(wildcards, suffix):
-    """A file of the gate of the regularizer the variance decomposition trains with."""
+def variance_gate(wildcards, gate_file):
+    """A file of the gate of the regularizer the variance decomposition trains with.
+
+    gate_file : paths.gradcheck_table or paths.network_settings.
+    """
     regularizer = config["variance_decomposition"]["regularizer"]
-    return f"results/gradcheck/{wildcards.dataset}/{regularizer}{suffix}"
+    return gate_file(wildcards.dataset, regularizer)
 
 
 def variance_chosen_rate(wildcards):
     """The rate the tuning job chose for the decomposition's optimizer (none without tuning)."""
     if TUNE:
         optimizer = config["variance_decomposition"]["optimizer"]
-        return f"results/tuning/{wildcards.dataset}/{optimizer}.chosen.json"
+        return paths.chosen_rate(wildcards.dataset, optimizer)
     return []
 
 
 def chosen_rate(wildcards):
     """The rate the tuning job chose for the cell's (dataset, optimizer) (none without tuning)."""
     if TUNE:
-        return f"results/tuning/{wildcards.dataset}/{wildcards.optimizer}.chosen.json"
+        return paths.chosen_rate(wildcards.dataset, wildcards.optimizer)
     return []
 
 
@@ -174,14 +178,14 @@ def final_outputs():
         "timings",
         "curves",
     ]
-    outputs = [f"results/tables/{t}.csv" for t in tables]
-    outputs += ["results/tables/summary.md", "results/tables/summary.tex"]
-    outputs.append("results/timings/vectorization.csv")
+    outputs = [paths.table(t) for t in tables]
+    outputs += [paths.table("summary", "md"), paths.table("summary", "tex")]
+    outputs.append(paths.vectorization_timings())
     if config.get("replication", True):
-        outputs.append("results/tables/replication.csv")
+        outputs.append(paths.table("replication"))
     if config.get("variance_decomposition"):
-        outputs.append("results/tables/variance_decomposition.csv")
-    outputs.append("results/report/index.html")
+        outputs.append(paths.table("variance_decomposition"))
+    outputs.append(paths.report_page())
     # The lecture stages the configuration switches on.
 
     outputs += lecture_outputs(config)

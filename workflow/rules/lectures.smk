@@ -45,7 +45,7 @@ rule lecture_normalization:
 
 rule lecture_bias_variance:
     input:
-        runs="results/tables/runs.csv",
+        runs=paths.table("runs"),
     output:
         **lecture_rules.tables("bias_variance"),
     log:

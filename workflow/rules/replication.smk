@@ -2,7 +2,7 @@ rule replicate:
     input:
         replication_sources,
     output:
-        "results/tables/replication.csv",
+        paths.table("replication"),
     log:
         "logs/replicate.log",
     benchmark:

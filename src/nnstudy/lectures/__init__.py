@@ -35,6 +35,7 @@ augmentation) use the learning rate the study chose for it
 (:func:`nnstudy.records.study_rate`), so they wait for its tuning; the bias / variance reading waits for ``runs.csv``.
 """
 
+from nnstudy import paths
 from nnstudy.errors import ConfigError, invalid
 
 # stage -> its tables, in results/tables/lectures/{name}.csv; each stage
@@ -60,12 +61,12 @@ def enabled(config):
 
 
 def table_path(name):
-    return f"results/tables/lectures/{name}.csv"
+    return paths.lecture_table(name)
 
 
 def figure_paths(stage):
     """The stage's figure (PNG, SVG) and its caption (JSON)."""
-    return [f"results/lectures/figures/{stage}.{ext}" for ext in ("png", "svg", "json")]
+    return [paths.lecture_figure(stage, ext) for ext in ("png", "svg", "json")]
 
 
 def outputs(config):

@@ -4,6 +4,7 @@ Each training rule gets, as its params, only its section plus the parts of
 the study it reuses, so that editing one stage reruns only that stage.
 """
 
+from nnstudy import paths
 from nnstudy.lectures import STAGES, enabled, figure_paths, table_path
 
 
@@ -41,14 +42,14 @@ def chosen_rates(config, stage):
         return []
     entry = section(config, stage)
     datasets = entry["datasets"] if "datasets" in entry else [entry["dataset"]]
-    return [f"results/tuning/{name}/{entry['optimizer']}.chosen.json" for name in datasets]
+    return [paths.chosen_rate(name, entry["optimizer"]) for name in datasets]
 
 
 def data_files(config, stage):
     """The study's dataset files the stage reads."""
     entry = section(config, stage)
     datasets = entry["datasets"] if "datasets" in entry else [entry["dataset"]]
-    return [f"results/data/{name}.h5" for name in datasets]
+    return [paths.dataset_file(name) for name in datasets]
 
 
 def tables(stage):
