@@ -106,7 +106,7 @@ def network_config(wildcards):
 
 def gradcheck_config(wildcards):
     """What one gradient check depends on: the network, one regularizer, the gate's settings."""
-    return {**network_config(wildcards), "gradcheck": config.get("gradcheck", {})}
+    return {**network_config(wildcards), "gradcheck": config["gradcheck"]}
 
 
 def cell_config(wildcards):
