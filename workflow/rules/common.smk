@@ -84,7 +84,7 @@ def replication_sources(wildcards):
     """
     from nnstudy.study.replication import course_files
 
-    experiments = config.get("replication", True)
+    experiments = config["replication"]
     chosen = None if isinstance(experiments, bool) else experiments
     return [
         str(path)
@@ -181,7 +181,7 @@ def final_outputs():
     outputs = [paths.table(t) for t in tables]
     outputs += [paths.table("summary", "md"), paths.table("summary", "tex")]
     outputs.append(paths.vectorization_timings())
-    if config.get("replication", True):
+    if config["replication"]:
         outputs.append(paths.table("replication"))
     if config.get("variance_decomposition"):
         outputs.append(paths.table("variance_decomposition"))

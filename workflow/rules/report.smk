@@ -88,9 +88,7 @@ rule report:
         learning_rates=paths.table("learning_rates"),
         gradcheck=paths.table("gradcheck"),
         timings=paths.table("timings"),
-        replication=(
-            paths.table("replication") if config.get("replication", True) else []
-        ),
+        replication=(paths.table("replication") if config["replication"] else []),
         run_files=[paths.run_file(**c) for c in cells()],
         data=expand(paths.dataset_file(), dataset=DATASETS),
         lectures=lecture_outputs(config),
