@@ -35,4 +35,4 @@ rule all:
     default_target: True
     input:
         final_outputs(),
-        "results/ro-crate-metadata.json",
+        paths.crate_metadata(),

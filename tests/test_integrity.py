@@ -7,9 +7,8 @@ import pytest
 from conftest import REPO
 from nnstudy import config as config_module
 from nnstudy import io
-from nnstudy.analysis import tables
 from nnstudy.study import grid as study
-from nnstudy.analysis.integrity import ResultError, check_cell, check_cells
+from nnstudy.study.integrity import ResultError, check_cell, check_cells
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +88,6 @@ def test_a_truncated_run_file_is_refused_without_a_traceback(copy, keep):
     run_path.write_bytes(run_path.read_bytes()[:keep])
     message = _refused(rows_path, run_path, config, run_path, "cannot read the run")
     assert "Traceback" not in message
-
-
-def test_write_all_writes_nothing_when_a_cell_is_refused(copy, tmp_path):
-    rows_path, run_path, config = copy
-    rows_path.write_text("".join(_lines(rows_path)[:-1]))
-    outputs = {name: tmp_path / "tables" / f"{name}.csv" for name in ("runs", "summary", "curves")}
-    with pytest.raises(ResultError):
-        tables.write_all([rows_path], [run_path], [], [], [], outputs, config)
-    assert not (tmp_path / "tables").exists()
 
 
 def test_cells_pair_rows_and_runs_by_name(copy, tmp_path):

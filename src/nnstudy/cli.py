@@ -5,7 +5,8 @@ import os
 import sys
 from pathlib import Path
 
-from nnstudy import __version__
+from nnstudy import __version__, paths
+from nnstudy.config import CLI_DEFAULTS as DEFAULTS
 from nnstudy.errors import ConfigError, DataError, invalid
 
 
@@ -185,7 +186,7 @@ def command_analyze(args):
     missing = sorted({"dataset", "seed", "status", "test_accuracy", "train_accuracy", *verdicts.FACTORS}
                      - set(runs.columns))
     if missing:
-        raise invalid("RUNS", args.runs, "a runs table with the columns of results/tables/runs.csv "
+        raise invalid("RUNS", args.runs, f"a runs table with the columns of {paths.table('runs')} "
                       f"(missing: {', '.join(missing)})")
     chance = pd.read_csv(args.datasets).set_index("dataset")[["chance_train", "chance_test", "n_train"]] \
         if args.datasets else None
@@ -227,28 +228,28 @@ def build_parser():
                       help="generator name (circles, moons, spirals, football, breast_cancer, "
                       "digits), a .mat file, a folder with the cat/non-cat .h5 files, or an "
                       "nnstudy dataset .h5")
-    data.add_argument("--data-seed", type=int, default=0, help="seed of data generation and splits (default 0)")
-    data.add_argument("--dev-fraction", type=float, default=0.2, help="share of the pool for the dev split (default 0.2)")
-    data.add_argument("--test-fraction", type=float, default=0.2, help="share of the pool for the test split (default 0.2)")
+    data.add_argument("--data-seed", type=int, default=DEFAULTS["data_seed"], help="seed of data generation and splits (default %(default)s)")
+    data.add_argument("--dev-fraction", type=float, default=DEFAULTS["dev_fraction"], help="share of the pool for the dev split (default %(default)s)")
+    data.add_argument("--test-fraction", type=float, default=DEFAULTS["test_fraction"], help="share of the pool for the test split (default %(default)s)")
     model = train.add_argument_group("model")
     model.add_argument("--layers", default="10,5", help="hidden layer sizes, comma-separated (default 10,5; empty for logistic regression)")
-    model.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation (default relu)")
+    model.add_argument("--activation", default=DEFAULTS["activation"], choices=sorted(ACTIVATIONS), help="hidden activation (default %(default)s)")
     model.add_argument("--init", default="he", choices=list(INITIALIZERS), help="weight initializer (default he)")
     model.add_argument("--scale", type=float, default=None, help="std of 'random' / 'small' weights (defaults 10 and 0.01)")
     reg = train.add_argument_group("regularization")
     reg.add_argument("--regularizer", default="none", choices=list(REGULARIZERS), help="regularizer (default none)")
-    reg.add_argument("--lambd", type=float, default=0.7, help="L2 strength lambda for l2 / l2_dropout (default 0.7)")
-    reg.add_argument("--keep-prob", type=float, default=0.86, help="dropout keep probability (default 0.86)")
-    reg.add_argument("--patience", type=int, default=10, help="early stopping: records without dev improvement (default 10)")
+    reg.add_argument("--lambd", type=float, default=DEFAULTS["lambd"], help="L2 strength lambda for l2 / l2_dropout (default %(default)s)")
+    reg.add_argument("--keep-prob", type=float, default=DEFAULTS["keep_prob"], help="dropout keep probability (default %(default)s)")
+    reg.add_argument("--patience", type=int, default=DEFAULTS["patience"], help="early stopping: records without dev improvement (default %(default)s)")
     opt = train.add_argument_group("optimization")
     opt.add_argument("--optimizer", default="gd", choices=list(OPTIMIZERS), help="optimizer (default gd; gd with --batch-size is mini-batch SGD)")
     opt.add_argument("--learning-rate", type=float, default=0.01, help="learning rate (default 0.01)")
     opt.add_argument("--epochs", type=int, default=1000, help="passes over the training set (default 1000)")
     opt.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
-    opt.add_argument("--beta", type=float, default=0.9, help="momentum coefficient (default 0.9)")
-    opt.add_argument("--beta1", type=float, default=0.9, help="Adam first-moment decay (default 0.9)")
-    opt.add_argument("--beta2", type=float, default=0.999, help="RMSprop / Adam second-moment decay (default 0.999)")
-    opt.add_argument("--epsilon", type=float, default=1e-8, help="RMSprop / Adam epsilon, added after the square root (default 1e-8)")
+    opt.add_argument("--beta", type=float, default=DEFAULTS["beta"], help="momentum coefficient (default %(default)s)")
+    opt.add_argument("--beta1", type=float, default=DEFAULTS["beta1"], help="Adam first-moment decay (default %(default)s)")
+    opt.add_argument("--beta2", type=float, default=DEFAULTS["beta2"], help="RMSprop / Adam second-moment decay (default %(default)s)")
+    opt.add_argument("--epsilon", type=float, default=DEFAULTS["epsilon"], help="RMSprop / Adam epsilon, added after the square root (default %(default)s)")
     opt.add_argument("--decay", default="constant", choices=list(SCHEDULES), help="learning-rate schedule per epoch (default constant)")
     opt.add_argument("--decay-rate", type=float, default=0.0, help="decay rate of the schedule (default 0)")
     opt.add_argument("--decay-interval", type=int, default=1, help="epochs per step of the 'step' schedule (default 1)")
@@ -282,21 +283,21 @@ def build_parser():
         "analyze",
         help="compute every statistics table and the verdicts from a runs table",
         description="Compare the levels of each factor (initializer, regularizer, optimizer) "
-        "in a runs table with the columns of results/tables/runs.csv: verdicts per pair and "
+        f"in a runs table with the columns of {paths.table('runs')}: verdicts per pair and "
         "scope (DIR/verdicts.csv), interaction tests, IQM / mean / median with stratified "
         "bootstrap intervals, probabilities of improvement, critical-difference tables and "
         "diagrams, and a power panel.",
     )
-    analyze.add_argument("runs", metavar="RUNS", help="runs table (CSV), e.g. results/tables/runs.csv")
+    analyze.add_argument("runs", metavar="RUNS", help=f"runs table (CSV), e.g. {paths.table('runs')}")
     analyze.add_argument("--out", required=True, metavar="DIR", help="folder for the tables and figures")
     analyze.add_argument("--datasets", default=None,
                          help="the report's datasets table (dataset, chance_train, chance_test, n_train): "
                          "diverged runs then score the test chance rate and runs at chance count as "
                          "failures; without it only divergence counts")
-    analyze.add_argument("--rope", type=float, default=0.01,
-                         help="region of practical equivalence, in accuracy (default 0.01)")
-    analyze.add_argument("--target-effect", type=float, default=0.02,
-                         help="effect the power panel sizes the design for (default 0.02)")
+    analyze.add_argument("--rope", type=float, default=DEFAULTS["rope"],
+                         help="region of practical equivalence, in accuracy (default %(default)s)")
+    analyze.add_argument("--target-effect", type=float, default=DEFAULTS["target_effect"],
+                         help="effect the power panel sizes the design for (default %(default)s)")
     analyze.set_defaults(func=command_analyze)
     return parser
 

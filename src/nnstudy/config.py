@@ -17,6 +17,30 @@ import yaml
 
 from nnstudy.errors import ConfigError
 
+# What the command line (``nnstudy train``, ``nnstudy analyze``) uses for an
+# option not given, so that a model trained by hand is one of the study's:
+# the schema's default where it has one, else the default study's setting
+# (config/config.yaml). tests/test_config.py keeps each equal to its source.
+CLI_DEFAULTS = {
+    # schema: datasets.<name>.seed, dev_fraction, test_fraction; hidden_activation
+    "data_seed": 0,
+    "dev_fraction": 0.2,
+    "test_fraction": 0.2,
+    "activation": "relu",
+    # config/config.yaml: regularizers l2, dropout, early_stopping
+    "lambd": 0.7,
+    "keep_prob": 0.86,
+    "patience": 8,
+    # config/config.yaml: optimizers momentum, adam (rmsprop shares beta2, epsilon)
+    "beta": 0.9,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "epsilon": 1e-8,
+    # schema: analysis.rope, analysis.target_effect
+    "rope": 0.01,
+    "target_effect": 0.02,
+}
+
 
 def _where(error):
     path = ".".join(str(p) for p in error.absolute_path)

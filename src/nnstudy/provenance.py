@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from nnstudy import paths
 from nnstudy.data import datasets
 from nnstudy.study import replication
 
@@ -20,7 +21,7 @@ CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 SPECIFICATION = "https://w3id.org/ro/crate/1.1"
 # RO-Crate 1.1's context predates schema.org's sha256; RO-Crate 1.2 maps it here.
 EXTRA_TERMS = {"sha256": "http://schema.org/sha256"}
-METADATA = "ro-crate-metadata.json"
+METADATA = paths.CRATE_METADATA
 
 FORMATS = {
     ".csv": "text/csv",
@@ -168,7 +169,7 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(description="Check a results folder against its ro-crate-metadata.json.")
-    parser.add_argument("folder", help="the folder holding ro-crate-metadata.json (results/ or an unpacked archive)")
+    parser.add_argument("folder", help=f"the folder holding {METADATA} ({paths.RESULTS}/ or an unpacked archive)")
     folder = parser.parse_args(argv).folder
     wrong = verify(folder)
     for name in wrong:

@@ -1,65 +1,63 @@
 rule aggregate:
     input:
-        rows=expand(
-            "results/runs/{c[dataset]}/{c[optimizer]}/{c[regularizer]}.csv", c=cells()
-        ),
-        runs=expand(
-            "results/runs/{c[dataset]}/{c[optimizer]}/{c[regularizer]}.h5", c=cells()
-        ),
+        rows=[paths.run_rows(**c) for c in cells()],
+        runs=[paths.run_file(**c) for c in cells()],
         tuning=expand(
-            "results/tuning/{dataset}/{optimizer}.csv",
+            paths.tuning_curve(),
+            dataset=DATASETS if TUNE else [],
+            optimizer=OPTIMIZERS,
+        ),
+        chosen=expand(
+            paths.chosen_rate(),
             dataset=DATASETS if TUNE else [],
             optimizer=OPTIMIZERS,
         ),
         gradcheck=expand(
-            "results/gradcheck/{dataset}/{regularizer}.csv",
+            paths.gradcheck_table(),
             dataset=DATASETS,
             regularizer=REGULARIZERS,
         ),
-        timings=expand(
-            "results/timings/train/{c[dataset]}/{c[optimizer]}/{c[regularizer]}.json",
-            c=cells(),
-        )
+        timings=[paths.train_timing(**c) for c in cells()]
         + expand(
-            "results/timings/tune/{dataset}/{optimizer}.json",
+            paths.tune_timing(),
             dataset=DATASETS if TUNE else [],
             optimizer=OPTIMIZERS,
         ),
     output:
         runs=report(
-            "results/tables/runs.csv",
+            paths.table("runs"),
             caption="../report/runs.rst",
             category="Tables",
             labels={"table": "runs"},
         ),
         summary=report(
-            "results/tables/summary.csv",
+            paths.table("summary"),
             caption="../report/summary.rst",
             category="Tables",
             labels={"table": "summary"},
         ),
-        summary_md="results/tables/summary.md",
-        summary_tex="results/tables/summary.tex",
+        summary_md=paths.table("summary", "md"),
+        summary_tex=paths.table("summary", "tex"),
         learning_rates=report(
-            "results/tables/learning_rates.csv",
+            paths.table("learning_rates"),
             caption="../report/learning_rates.rst",
             category="Tables",
             labels={"table": "learning_rates"},
         ),
         gradcheck=report(
-            "results/tables/gradcheck.csv",
+            paths.table("gradcheck"),
             caption="../report/gradcheck.rst",
             category="Tables",
             labels={"table": "gradcheck"},
         ),
         timings=report(
-            "results/tables/timings.csv",
+            paths.table("timings"),
             caption="../report/timings.rst",
             category="Tables",
             labels={"table": "timings"},
         ),
         curves=report(
-            "results/tables/curves.csv",
+            paths.table("curves"),
             caption="../report/curves.rst",
             category="Tables",
             labels={"table": "curves"},

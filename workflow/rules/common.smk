@@ -4,6 +4,7 @@ import sys
 from types import SimpleNamespace
 
 import nnstudy
+from nnstudy import paths
 from nnstudy.data import datasets
 from nnstudy.config import read_yaml, validated
 from nnstudy.lectures import outputs as lecture_outputs
@@ -90,7 +91,7 @@ def replication_sources(wildcards):
     """
     from nnstudy.study.replication import course_files
 
-    experiments = config.get("replication", True)
+    experiments = config["replication"]
     chosen = None if isinstance(experiments, bool) else experiments
     return [
         str(path)
@@ -112,7 +113,7 @@ def network_config(wildcards):
 
 def gradcheck_config(wildcards):
     """What one gradient check depends on: the network, one regularizer, the gate's settings."""
-    return {**network_config(wildcards), "gradcheck": config.get("gradcheck", {})}
+    return {**network_config(wildcards), "gradcheck": config["gradcheck"]}
 
 
 def cell_config(wildcards):
@@ -151,22 +152,27 @@ def variance_config(wildcards):
     return sliced
 
 
-def variance_gate(wildcards, suffix):
-    """A file of the gate of the regularizer the variance decomposition trains with."""
+def variance_gate(wildcards, gate_file):
+    """A file of the gate of the regularizer the variance decomposition trains with.
+
+    gate_file : paths.gradcheck_table or paths.network_settings.
+    """
     regularizer = config["variance_decomposition"]["regularizer"]
-    return f"results/gradcheck/{wildcards.dataset}/{regularizer}{suffix}"
+    return gate_file(wildcards.dataset, regularizer)
 
 
-def variance_tuning(wildcards):
+def variance_chosen_rate(wildcards):
+    """The rate the tuning job chose for the decomposition's optimizer (none without tuning)."""
     if TUNE:
         optimizer = config["variance_decomposition"]["optimizer"]
-        return f"results/tuning/{wildcards.dataset}/{optimizer}.csv"
+        return paths.chosen_rate(wildcards.dataset, optimizer)
     return []
 
 
-def tuning_input(wildcards):
+def chosen_rate(wildcards):
+    """The rate the tuning job chose for the cell's (dataset, optimizer) (none without tuning)."""
     if TUNE:
-        return f"results/tuning/{wildcards.dataset}/{wildcards.optimizer}.csv"
+        return paths.chosen_rate(wildcards.dataset, wildcards.optimizer)
     return []
 
 
@@ -179,14 +185,14 @@ def final_outputs():
         "timings",
         "curves",
     ]
-    outputs = [f"results/tables/{t}.csv" for t in tables]
-    outputs += ["results/tables/summary.md", "results/tables/summary.tex"]
-    outputs.append("results/timings/vectorization.csv")
-    if config.get("replication", True):
-        outputs.append("results/tables/replication.csv")
+    outputs = [paths.table(t) for t in tables]
+    outputs += [paths.table("summary", "md"), paths.table("summary", "tex")]
+    outputs.append(paths.vectorization_timings())
+    if config["replication"]:
+        outputs.append(paths.table("replication"))
     if config.get("variance_decomposition"):
-        outputs.append("results/tables/variance_decomposition.csv")
-    outputs.append("results/report/index.html")
+        outputs.append(paths.table("variance_decomposition"))
+    outputs.append(paths.report_page())
     # The lecture stages the configuration switches on.
 
     outputs += lecture_outputs(config)

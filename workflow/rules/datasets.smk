@@ -2,7 +2,7 @@ rule dataset:
     input:
         dataset_sources,
     output:
-        "results/data/{dataset}.h5",
+        paths.dataset_file(),
     log:
         "logs/dataset/{dataset}.log",
     benchmark:

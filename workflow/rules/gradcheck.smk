@@ -1,8 +1,8 @@
 rule gradcheck:
     input:
-        data="results/data/{dataset}.h5",
+        data=paths.dataset_file(),
     output:
-        "results/gradcheck/{dataset}/{regularizer}.csv",
+        paths.gradcheck_table(),
     log:
         "logs/gradcheck/{dataset}/{regularizer}.log",
     benchmark:
@@ -20,7 +20,7 @@ rule gradcheck:
 # file as a plain one, so that a change of these settings reruns training.
 rule network_config:
     output:
-        "results/gradcheck/{dataset}/{regularizer}.network.json",
+        paths.network_settings(),
     log:
         "logs/network_config/{dataset}/{regularizer}.log",
     conda:

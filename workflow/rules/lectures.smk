@@ -45,7 +45,7 @@ rule lecture_normalization:
 
 rule lecture_bias_variance:
     input:
-        runs="results/tables/runs.csv",
+        runs=paths.table("runs"),
     output:
         **lecture_rules.tables("bias_variance"),
     log:
@@ -63,7 +63,7 @@ rule lecture_bias_variance:
 rule lecture_learning_curves:
     input:
         data=lambda wildcards: lecture_rules.data_files(config, "learning_curves"),
-        tuning=lambda wildcards: lecture_rules.tuning_curves(config, "learning_curves"),
+        chosen=lambda wildcards: lecture_rules.chosen_rates(config, "learning_curves"),
     output:
         **lecture_rules.tables("learning_curves"),
     log:
@@ -82,7 +82,7 @@ rule lecture_learning_curves:
 
 rule lecture_augmentation:
     input:
-        tuning=lambda wildcards: lecture_rules.tuning_curves(config, "augmentation"),
+        chosen=lambda wildcards: lecture_rules.chosen_rates(config, "augmentation"),
     output:
         **lecture_rules.tables("augmentation"),
     log:

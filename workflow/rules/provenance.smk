@@ -7,7 +7,7 @@ rule provenance:
         final_outputs(),
     output:
         report(
-            "results/ro-crate-metadata.json",
+            paths.crate_metadata(),
             caption="../report/provenance.rst",
             category="Provenance",
         ),

@@ -2,7 +2,7 @@ rule replicate:
     input:
         replication_sources,
     output:
-        "results/tables/replication.csv",
+        paths.table("replication"),
     log:
         "logs/replicate.log",
     benchmark:
@@ -11,8 +11,6 @@ rule replicate:
         "../envs/nnstudy.yaml"
     params:
         data_dir=config.get("course_data_dir"),
-        experiments=(
-            None if config.get("replication", True) is True else config["replication"]
-        ),
+        experiments=(None if config["replication"] is True else config["replication"]),
     script:
         "../scripts/replicate.py"

@@ -82,35 +82,31 @@ report: "../report/workflow.rst"
 
 rule report:
     input:
-        runs="results/tables/runs.csv",
-        summary="results/tables/summary.csv",
-        curves="results/tables/curves.csv",
-        learning_rates="results/tables/learning_rates.csv",
-        gradcheck="results/tables/gradcheck.csv",
-        timings="results/tables/timings.csv",
-        replication=(
-            "results/tables/replication.csv" if config.get("replication", True) else []
-        ),
-        run_files=expand(
-            "results/runs/{c[dataset]}/{c[optimizer]}/{c[regularizer]}.h5", c=cells()
-        ),
-        data=expand("results/data/{dataset}.h5", dataset=DATASETS),
+        runs=paths.table("runs"),
+        summary=paths.table("summary"),
+        curves=paths.table("curves"),
+        learning_rates=paths.table("learning_rates"),
+        gradcheck=paths.table("gradcheck"),
+        timings=paths.table("timings"),
+        replication=(paths.table("replication") if config["replication"] else []),
+        run_files=[paths.run_file(**c) for c in cells()],
+        data=expand(paths.dataset_file(), dataset=DATASETS),
         lectures=lecture_outputs(config),
-        vectorization="results/timings/vectorization.csv",
+        vectorization=paths.vectorization_timings(),
         variance_decomposition=(
-            "results/tables/variance_decomposition.csv"
+            paths.table("variance_decomposition")
             if config.get("variance_decomposition")
             else []
         ),
     output:
         html=report(
-            "results/report/index.html",
+            paths.report_page(),
             caption="../report/index.rst",
             category="Report",
         ),
-        config="results/report/config.yaml",
+        config=paths.report_config(),
         figures=report(
-            directory("results/figures"),
+            directory(paths.figures_dir()),
             patterns=["{name}.png"],
             caption="../report/figure.rst",
             category="Figures",
@@ -122,18 +118,18 @@ rule report:
         tables=[
             (
                 report(
-                    f"results/tables/{name}.csv",
+                    paths.table(name),
                     caption="../report/report_table.rst",
                     category="Report tables",
                     labels={"table": name},
                 )
                 if name in REPORT_TEXT_TABLES
-                else f"results/tables/{name}.csv"
+                else paths.table(name)
             )
             for name in REPORT_TABLES
         ],
         text=expand(
-            "results/tables/{name}.{ext}", name=REPORT_TEXT_TABLES, ext=["md", "tex"]
+            paths.table("{name}", "{ext}"), name=REPORT_TEXT_TABLES, ext=["md", "tex"]
         ),
     log:
         "logs/report.log",

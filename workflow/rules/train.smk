@@ -1,13 +1,14 @@
 rule tune:
     input:
-        data="results/data/{dataset}.h5",
+        data=paths.dataset_file(),
         # Tuning trains unregularized networks: their backprop must be checked.
         # ancient: see the train rule.
-        gradcheck=ancient("results/gradcheck/{dataset}/none.csv"),
-        network="results/gradcheck/{dataset}/none.network.json",
+        gradcheck=ancient(paths.gradcheck_table(regularizer="none")),
+        network=paths.network_settings(regularizer="none"),
     output:
-        curve="results/tuning/{dataset}/{optimizer}.csv",
-        timing="results/timings/tune/{dataset}/{optimizer}.json",
+        curve=paths.tuning_curve(),
+        chosen=paths.chosen_rate(),
+        timing=paths.tune_timing(),
     log:
         "logs/tune/{dataset}/{optimizer}.log",
     benchmark:
@@ -22,7 +23,7 @@ rule tune:
 
 rule train:
     input:
-        data="results/data/{dataset}.h5",
+        data=paths.dataset_file(),
         # The gate's table certifies that backprop was checked; no number of
         # the training comes from it. ancient() keeps the order (a job that
         # must run waits for its gate; a failing gate leaves no table, so
@@ -32,13 +33,13 @@ rule train:
         # again only through plain inputs: the settings training shares with
         # its gate (network, regularizer) come as a plain input file, so that
         # changing them still retrains.
-        gradcheck=ancient("results/gradcheck/{dataset}/{regularizer}.csv"),
-        network="results/gradcheck/{dataset}/{regularizer}.network.json",
-        tuning=tuning_input,
+        gradcheck=ancient(paths.gradcheck_table()),
+        network=paths.network_settings(),
+        chosen=chosen_rate,
     output:
-        run="results/runs/{dataset}/{optimizer}/{regularizer}.h5",
-        rows="results/runs/{dataset}/{optimizer}/{regularizer}.csv",
-        timing="results/timings/train/{dataset}/{optimizer}/{regularizer}.json",
+        run=paths.run_file(),
+        rows=paths.run_rows(),
+        timing=paths.train_timing(),
     log:
         "logs/train/{dataset}/{optimizer}/{regularizer}.log",
     benchmark:

@@ -4,14 +4,16 @@
 
 rule variance_decomposition:
     input:
-        data="results/data/{dataset}.h5",
+        data=paths.dataset_file(),
         # As for training (rule train): the gate orders this job without a
         # rerun gate retraining it; what it shares with the gate is a plain input.
-        gradcheck=lambda wildcards: ancient(variance_gate(wildcards, ".csv")),
-        network=lambda wildcards: variance_gate(wildcards, ".network.json"),
-        tuning=variance_tuning,
+        gradcheck=lambda wildcards: ancient(
+            variance_gate(wildcards, paths.gradcheck_table)
+        ),
+        network=lambda wildcards: variance_gate(wildcards, paths.network_settings),
+        chosen=variance_chosen_rate,
     output:
-        "results/variance/{dataset}.csv",
+        paths.variance_rows(),
     log:
         "logs/variance/{dataset}.log",
     benchmark:
@@ -26,10 +28,10 @@ rule variance_decomposition:
 
 rule variance_table:
     input:
-        expand("results/variance/{dataset}.csv", dataset=DATASETS),
+        expand(paths.variance_rows(), dataset=DATASETS),
     output:
         report(
-            "results/tables/variance_decomposition.csv",
+            paths.table("variance_decomposition"),
             caption="../report/variance_decomposition.rst",
             category="Tables",
             labels={"table": "variance_decomposition"},

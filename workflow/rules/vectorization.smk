@@ -1,6 +1,6 @@
 rule vectorization:
     output:
-        "results/timings/vectorization.csv",
+        paths.vectorization_timings(),
     log:
         "logs/vectorization.log",
     benchmark:

@@ -4,12 +4,13 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy.lectures import augmentation, study_rate, write_tables
+from nnstudy.lectures import augmentation, write_tables
+from nnstudy.records import study_rate
 
 config = snakemake.params.config
 section = config["lectures"]["augmentation"]
-tuning = snakemake.input.tuning[0] if snakemake.input.tuning else None
-rate = study_rate(config, section["optimizer"], tuning)
+chosen = snakemake.input.chosen[0] if snakemake.input.chosen else None
+rate = study_rate(config, section["optimizer"], chosen)
 log.info("%s / %s: learning rate %g", section["dataset"], section["optimizer"], rate)
 tables = augmentation.stage(config, rate)
 for row in augmentation.summary(tables["augmentation"]):

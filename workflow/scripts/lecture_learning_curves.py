@@ -5,7 +5,8 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import io
-from nnstudy.lectures import bias_variance, study_rate, write_tables
+from nnstudy.lectures import bias_variance, write_tables
+from nnstudy.records import study_rate
 from nnstudy.study.grid import replicate_splits
 
 config = snakemake.params.config
@@ -14,8 +15,8 @@ splits, rates = {}, {}
 for i, name in enumerate(section["datasets"]):
     pool = io.read_pool(snakemake.input.data[i])
     splits[name] = dict(zip(section["seeds"], replicate_splits(pool, name, section["seeds"])))
-    tuning = snakemake.input.tuning[i] if snakemake.input.tuning else None
-    rates[name] = study_rate(config, section["optimizer"], tuning)
+    chosen = snakemake.input.chosen[i] if snakemake.input.chosen else None
+    rates[name] = study_rate(config, section["optimizer"], chosen)
     log.info("%s / %s: learning rate %g", name, section["optimizer"], rates[name])
 tables = bias_variance.curves_stage(config, splits, rates)
 for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": bias_variance.SPLIT}).items():

@@ -7,7 +7,7 @@ from common import start_log
 log = start_log(snakemake)
 
 import nnstudy
-from nnstudy import io
+from nnstudy import io, records
 from nnstudy.study import grid as study
 
 start = time.perf_counter()
@@ -17,10 +17,7 @@ optimizer = snakemake.wildcards.optimizer
 regularizer = snakemake.wildcards.regularizer
 
 pool = io.read_pool(snakemake.input.data)
-if config["learning_rates"]["tune"]:
-    learning_rate = study.choose_learning_rate(io.read_rows(snakemake.input.tuning))
-else:
-    learning_rate = config["learning_rates"]["fixed"][optimizer]
+learning_rate = records.study_rate(config, optimizer, snakemake.input.chosen or None)
 log.info("%s / %s / %s: learning rate %g", dataset, optimizer, regularizer, learning_rate)
 
 outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, pool, learning_rate)

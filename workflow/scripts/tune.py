@@ -1,4 +1,4 @@
-"""Train the learning-rate grid for one (dataset, optimizer) and write the curve."""
+"""Train the learning-rate grid for one (dataset, optimizer); write the curve and the rate chosen."""
 
 import time
 
@@ -6,7 +6,7 @@ from common import start_log
 
 log = start_log(snakemake)
 
-from nnstudy import io
+from nnstudy import io, records
 from nnstudy.study import grid as study
 
 start = time.perf_counter()
@@ -16,6 +16,7 @@ pool = io.read_pool(snakemake.input.data)
 rows = study.tune(config, dataset, optimizer, pool)
 io.write_rows(snakemake.output.curve, rows)
 chosen = study.choose_learning_rate(rows)
+records.write_chosen_rate(snakemake.output.chosen, dataset, optimizer, chosen)
 log.info("%s / %s: chose learning rate %g", dataset, optimizer, chosen)
 io.write_timing(
     snakemake.output.timing,

@@ -14,9 +14,8 @@ from importlib import metadata as importlib_metadata
 import numpy as np
 import pandas as pd
 
-from nnstudy import io
-from nnstudy.analysis import integrity
-from nnstudy.study.grid import RUN_KEYS
+from nnstudy import io, records
+from nnstudy.records import RUN_KEYS
 
 ACCURACIES = ("train_accuracy", "dev_accuracy", "test_accuracy")
 PACKAGES = ("nnstudy", "numpy", "scipy", "scikit-learn", "pandas", "h5py", "matplotlib", "snakemake")
@@ -90,10 +89,12 @@ def summary_table(runs, config):
     return order_rows(pd.DataFrame(records), config)
 
 
-def learning_rates_table(tuning_files, config):
-    """The tuning curves (mean over tuning seeds per rate) with the chosen rate flagged."""
-    from nnstudy.study.grid import choose_learning_rate
+def learning_rates_table(tuning_files, chosen_files, config):
+    """The tuning curves (mean over tuning seeds per rate) with the chosen rate flagged.
 
+    chosen_files : the tuning jobs' chosen-rate files (:mod:`nnstudy.records`);
+    the flag repeats their choice, it does not make one.
+    """
     if not tuning_files:
         fixed = config["learning_rates"].get("fixed", {})
         return pd.DataFrame(
@@ -103,12 +104,16 @@ def learning_rates_table(tuning_files, config):
                 for o in config["optimizers"]
             ]
         )
-    records = []
+    chosen = {}
+    for path in chosen_files:
+        record = records.read_chosen_rate(path)
+        chosen[record["dataset"], record["optimizer"]] = record["learning_rate"]
+    rows = []
     for path in tuning_files:
         raw = pd.read_csv(path)
-        chosen = choose_learning_rate(raw.to_dict("records"))
         for rate, group in raw.groupby("learning_rate", sort=True):
-            records.append(
+            key = (group["dataset"].iloc[0], group["optimizer"].iloc[0])
+            rows.append(
                 {
                     "dataset": group["dataset"].iloc[0],
                     "optimizer": group["optimizer"].iloc[0],
@@ -118,10 +123,10 @@ def learning_rates_table(tuning_files, config):
                     "train_accuracy_mean": group["train_accuracy"].mean(),
                     "dev_accuracy_mean": group["dev_accuracy"].mean(),
                     "dev_cost_mean": group["dev_cost"].mean(),
-                    "chosen": bool(rate == chosen),
+                    "chosen": bool(rate == chosen[key]),
                 }
             )
-    return order_rows(pd.DataFrame(records), config)
+    return order_rows(pd.DataFrame(rows), config)
 
 
 def curves_table(run_files, config):
@@ -198,18 +203,17 @@ def _write_text(path, text):
         tmp.write_text(text)
 
 
-def write_all(runs, run_files, tuning, gradcheck, timings, outputs, config):
+def write_all(runs, run_files, tuning, chosen, gradcheck, timings, outputs, config):
     """Build and write every table; return {name: number of rows}.
 
-    Every cell's rows and run file are cross-checked first
-    (:func:`nnstudy.analysis.integrity.check_cells`), so that nothing is written from
-    results that disagree with the configuration or with each other.
+    The caller cross-checks every cell's rows and run file first
+    (:func:`nnstudy.study.integrity.check_cells`), so that nothing is written
+    from results that disagree with the configuration or with each other.
     """
-    integrity.check_cells(runs, run_files, config)
     meta = {"config": config, "versions": package_versions()}
     built = {
         "runs": runs_table(runs, config),
-        "learning_rates": learning_rates_table(tuning, config),
+        "learning_rates": learning_rates_table(tuning, chosen, config),
         "gradcheck": gradcheck_table(gradcheck),
         "curves": curves_table(run_files, config),
     }

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy.core import engines, network, rng
+from nnstudy.core import batches, engines, network, rng
 from nnstudy.errors import invalid
 from nnstudy.core.schedules import check_schedule, learning_rate_at
 
@@ -288,7 +288,7 @@ def train(
     m = data.X.shape[-1]
     full_batch = config.batch_size is None or config.batch_size >= m
     batch_size = m if full_batch else config.batch_size
-    steps_per_epoch = math.ceil(m / batch_size)
+    steps_per_epoch = batches.steps_per_epoch(m, config.batch_size)
     total_steps = config.epochs * steps_per_epoch
     record_steps = list(range(0, total_steps + 1, config.eval_every))
     if record_steps[-1] != total_steps:

@@ -58,6 +58,7 @@ from nnstudy.data.splits import (  # noqa: F401
     _check_seed,
     _child_seeds,
     one_hot_targets,
+    output_layer,
     split,
     split_pool,
     standardize,

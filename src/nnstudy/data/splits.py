@@ -309,6 +309,15 @@ def split_pool(pool, split_seed, metadata=None):
     return splits
 
 
+def output_layer(n_classes):
+    """The output of a network for ``n_classes`` classes: ``(activation, units)``.
+
+    Two classes are one sigmoid unit (the probability of class 1), as in the
+    course; more are a softmax over one unit per class.
+    """
+    return ("sigmoid", 1) if n_classes == 2 else ("softmax", n_classes)
+
+
 def one_hot_targets(y, n_classes):
     """Network targets for labels ``y`` ``(m,)``.
 
@@ -322,6 +331,6 @@ def one_hot_targets(y, n_classes):
         raise DataError(f"labels have shape {y.shape}, expected (m,)")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise DataError(f"labels span {y.min()}..{y.max()}, expected 0..{n_classes - 1}")
-    if n_classes == 2:
+    if output_layer(n_classes)[1] == 1:
         return y[np.newaxis, :].astype(np.float64)
     return np.eye(n_classes)[:, y]

@@ -34,10 +34,11 @@ In the workflow (``workflow/rules/lectures.smk``) every stage is one rule,
 ``lecture_{stage}``, and ``lecture_figures`` draws the figures; for example
 ``snakemake --cores 2 results/tables/lectures/depth_growth.csv`` runs the
 depth sweep alone. Stages that train on a study dataset (learning curves,
-augmentation) use the learning rate the study chose for it, so they wait for
-its tuning; the bias / variance reading waits for ``runs.csv``.
+augmentation) use the learning rate the study chose for it
+(:func:`nnstudy.records.study_rate`), so they wait for its tuning; the bias / variance reading waits for ``runs.csv``.
 """
 
+from nnstudy import paths
 from nnstudy.errors import ConfigError, invalid
 
 # stage -> its tables, in results/tables/lectures/{name}.csv; each stage
@@ -64,12 +65,12 @@ def enabled(config):
 
 
 def table_path(name):
-    return f"results/tables/lectures/{name}.csv"
+    return paths.lecture_table(name)
 
 
 def figure_paths(stage):
     """The stage's figure (PNG, SVG) and its caption (JSON)."""
-    return [f"results/lectures/figures/{stage}.{ext}" for ext in ("png", "svg", "json")]
+    return [paths.lecture_figure(stage, ext) for ext in ("png", "svg", "json")]
 
 
 def outputs(config):
@@ -146,20 +147,6 @@ def check_lectures(config):
                     f"{section['hidden_activation']!r}: expected hidden_activation 'tanh'"
                 )
     return config
-
-
-def study_rate(config, optimizer, tuning_file=None):
-    """The learning rate the study uses for ``optimizer`` on a dataset.
-
-    tuning_file : that dataset's tuning curve (results/tuning/...) when the
-    study tunes its rates; otherwise the configuration's fixed rate.
-    """
-    if config["learning_rates"]["tune"]:
-        from nnstudy import io
-        from nnstudy.study.grid import choose_learning_rate
-
-        return choose_learning_rate(io.read_rows(tuning_file))
-    return config["learning_rates"]["fixed"][optimizer]
 
 
 def write_tables(tables, outputs, metadata):

@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from nnstudy.core import network
+from nnstudy.core.batches import steps_per_epoch
 from nnstudy.data import datasets
 from nnstudy.study.experiment import ModelSpec, run_batch
 from nnstudy.core.regularizers import regularizer_settings
@@ -120,7 +121,7 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
     reference = train_config(config, name, optimizer, first)
     m = first.X_train.shape[-1]  # stratified splits of one pool: the same size for every seed
     batch = reference.batch_size
-    budget = reference.epochs * (math.ceil(m / batch) if batch else 1)
+    budget = reference.epochs * steps_per_epoch(m, batch)
 
     rows = []
 
@@ -173,7 +174,7 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
             )
             enlarged.append(standardized_with(replace(raws[seed], X_train=X_aug, y_train=y_aug), stats[seed]))
         m_aug = X_aug.shape[1]
-        per_epoch = math.ceil(m_aug / batch) if batch else 1
+        per_epoch = steps_per_epoch(m_aug, batch)
         config_aug = replace(reference, epochs=max(1, round(budget / per_epoch)))
         specs = [ModelSpec(initializer, model_seed(name, s), learning_rate) for s in seeds]
         outcome = run_batch(enlarged, arch, method, optimizer_params(config, optimizer), config_aug, specs)

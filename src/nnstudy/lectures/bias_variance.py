@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from nnstudy.core.batches import steps_per_epoch as steps_in_epoch
 from nnstudy.study.experiment import ModelSpec, run_batch
 from nnstudy.core.regularizers import regularizer_settings
 from nnstudy.study.grid import architecture, model_seed, optimizer_params
@@ -123,7 +124,7 @@ def learning_curves(config, name, splits, optimizer, regularizers, seeds, fracti
     m_full = first.X_train.shape[-1]  # stratified splits of one pool: the same size for every seed
 
     def steps_per_epoch(m):
-        return math.ceil(m / entry["batch_size"]) if mini_batch and entry["batch_size"] < m else 1
+        return steps_in_epoch(m, entry["batch_size"] if mini_batch else None)
 
     budget = entry["epochs"] * steps_per_epoch(m_full)
     specs, labels = [], []

@@ -4,6 +4,7 @@ Each training rule gets, as its params, only its section plus the parts of
 the study it reuses, so that editing one stage reruns only that stage.
 """
 
+from nnstudy import paths
 from nnstudy.lectures import STAGES, enabled, figure_paths, table_path
 
 
@@ -35,20 +36,20 @@ def training_config(config, stage):
     return study_slice(config, stage, datasets, entry["optimizer"], entry["regularizers"])
 
 
-def tuning_curves(config, stage):
-    """The tuning curves the study chose the stage's learning rates from (none without tuning)."""
+def chosen_rates(config, stage):
+    """The tuning jobs' chosen-rate files of the stage's datasets (none without tuning)."""
     if not config["learning_rates"]["tune"]:
         return []
     entry = section(config, stage)
     datasets = entry["datasets"] if "datasets" in entry else [entry["dataset"]]
-    return [f"results/tuning/{name}/{entry['optimizer']}.csv" for name in datasets]
+    return [paths.chosen_rate(name, entry["optimizer"]) for name in datasets]
 
 
 def data_files(config, stage):
     """The study's dataset files the stage reads."""
     entry = section(config, stage)
     datasets = entry["datasets"] if "datasets" in entry else [entry["dataset"]]
-    return [f"results/data/{name}.h5" for name in datasets]
+    return [paths.dataset_file(name) for name in datasets]
 
 
 def tables(stage):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nnstudy import paths
 from nnstudy.lectures import STAGES, enabled, table_path
 from nnstudy.report import classic_sections
 from nnstudy.report.lecture_figures import read_table
@@ -331,7 +332,7 @@ def sections(config, root="."):
     out = []
     for stage in enabled(config):
         tables = {name: read_table(root / table_path(name)) for name in STAGES[stage]}
-        figure_base = root / "results" / "lectures" / "figures" / stage
+        figure_base = (root / paths.lecture_figure(stage)).with_suffix("")
         meta = json.loads(figure_base.with_suffix(".json").read_text())
         findings, shown = FINDINGS[stage](tables, config)
         out.append(

@@ -31,6 +31,7 @@ import yaml
 from nnstudy import io
 from nnstudy.analysis import analyze as analysis, stats, tables, verdicts
 from nnstudy.core import network
+from nnstudy.data.datasets import output_layer
 from nnstudy.study.experiment import architecture_for
 from nnstudy.study.grid import model_seed
 
@@ -220,7 +221,7 @@ def dataset_table(data_files, config):
             "n_features": splits.n_features,
             "n_classes": splits.n_classes,
             "architecture": "-".join(map(str, [splits.n_features, *entry["hidden_layers"],
-                                               1 if splits.n_classes == 2 else splits.n_classes])),
+                                               output_layer(splits.n_classes)[1]])),
             "epochs": entry["epochs"],
             "batch_size": entry["batch_size"],
             # File and checksum, package and version, or generator and parameters.

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from nnstudy.core import network
-from nnstudy.data.datasets import one_hot_targets
+from nnstudy.data.datasets import one_hot_targets, output_layer
 from nnstudy.core.initializers import initialize
 from nnstudy.core.optimizers import make_optimizer
 from nnstudy.core.training import CounterSampler, TrainConfig, TrainData, train
@@ -66,8 +66,7 @@ class BatchOutcome:
 
 def architecture_for(splits, hidden_layers, hidden_activation="relu"):
     """The network for a dataset: sigmoid output for 2 classes, softmax above."""
-    output = "sigmoid" if splits.n_classes == 2 else "softmax"
-    n_out = 1 if splits.n_classes == 2 else splits.n_classes
+    output, n_out = output_layer(splits.n_classes)
     return network.Architecture(
         (splits.n_features, *hidden_layers, n_out), hidden_activation, output
     )

@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from nnstudy.core import engines, network, optimizers, rng
+from nnstudy.core import batches, engines, network, optimizers, rng
 from nnstudy.data import datasets
 from nnstudy.errors import ConfigError, check_choice, invalid
 from nnstudy.study.experiment import ModelSpec, architecture_for, run_batch
@@ -31,8 +31,6 @@ from nnstudy.core.initializers import INITIALIZERS, initialize
 from nnstudy.core.optimizers import OPTIMIZERS
 from nnstudy.core.regularizers import REGULARIZERS, regularizer_settings
 from nnstudy.core.training import TrainConfig
-
-RUN_KEYS = ("dataset", "initializer", "regularizer", "optimizer", "seed")
 
 
 def check_config(config):
@@ -90,14 +88,14 @@ def build_pool(config, name):
     The dataset's ``seed`` seeds its data (a generator's noise); splits come
     from the seed numbers of the study (:func:`replicate_split`).
     """
-    entry = config["datasets"][name]
+    entry = config["datasets"][name]  # validated: the schema filled its defaults
     return datasets.make_pool(
         entry["source"],
-        entry.get("seed", 0),
+        entry["seed"],
         entry.get("params") or None,
-        entry.get("dev_fraction", 0.2),
-        entry.get("test_fraction", 0.2),
-        standardize=entry.get("standardize", True),
+        entry["dev_fraction"],
+        entry["test_fraction"],
+        standardize=entry["standardize"],
         path=entry.get("path"),
     )
 
@@ -135,7 +133,12 @@ def replicate_splits(pool, name, seeds):
 
 def architecture(config, name, splits):
     entry = config["datasets"][name]
-    return architecture_for(splits, entry["hidden_layers"], config.get("hidden_activation", "relu"))
+    return architecture_for(splits, entry["hidden_layers"], config["hidden_activation"])
+
+
+# Schedule keys of the configuration -> fields of TrainConfig. Without a
+# schedule section TrainConfig's own values apply: a constant rate.
+SCHEDULE_FIELDS = {"name": "schedule", "decay_rate": "decay_rate", "decay_interval": "decay_interval"}
 
 
 def train_config(config, name, optimizer, splits):
@@ -143,15 +146,13 @@ def train_config(config, name, optimizer, splits):
     entry = config["datasets"][name]
     mini_batch = config["optimizers"][optimizer]["mini_batch"]
     batch_size = entry["batch_size"] if mini_batch else None
-    m = splits.X_train.shape[-1]
-    steps_per_epoch = math.ceil(m / batch_size) if batch_size else 1
+    steps_per_epoch = batches.steps_per_epoch(splits.X_train.shape[-1], batch_size)
+    schedule = config.get("schedule") or {}
     return TrainConfig(
         epochs=entry["epochs"],
         batch_size=batch_size,
-        schedule=config.get("schedule", {}).get("name", "constant"),
-        decay_rate=config.get("schedule", {}).get("decay_rate", 0.0),
-        decay_interval=config.get("schedule", {}).get("decay_interval", 1),
         eval_every=entry["eval_every"] * steps_per_epoch,
+        **{SCHEDULE_FIELDS[key]: value for key, value in schedule.items()},
     )
 
 
@@ -246,7 +247,7 @@ def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
     """Train one (dataset, optimizer, regularizer) cell; return (outcome, rows).
 
     Every model trains on the split of its seed number, drawn from ``pool``.
-    rows: one dict per run, keyed by RUN_KEYS plus the metrics.
+    rows: one dict per run, keyed by :data:`nnstudy.records.RUN_KEYS` plus the metrics.
     """
     specs = grid_specs(config, name, regularizer, learning_rate)
     seed_numbers = [seed for _, seed in cell_runs(config)]
@@ -289,7 +290,7 @@ def gradcheck_cell(config, name, splits):
     relative difference and the tolerance it must stay below
     (:meth:`nnstudy.core.gradcheck.GradientCheck.tolerance`).
     """
-    options = config.get("gradcheck", {})
+    options = config["gradcheck"]  # the schema fills every key
     arch = architecture(config, name, splits)
     regs = list(config["regularizers"])
     settings = [regularizer_settings(r, **config["regularizers"][r]) for r in regs]
@@ -300,13 +301,13 @@ def gradcheck_cell(config, name, splits):
         if key[0] == "b":
             params[key] = gen.normal(0.0, 0.1, size=params[key].shape)
     m_train = splits.X_train.shape[-1]
-    n = min(options.get("samples", 16), m_train)
+    n = min(options["samples"], m_train)
     X = splits.X_train[:, :n]
     Y = datasets.one_hot_targets(splits.y_train[:n], splits.n_classes)
     lambd = np.array([s["lambd"] for s in settings], dtype=float)
     keep = np.array([s["keep_prob"] for s in settings], dtype=float)
     uniforms = [gen.random((len(regs), size, n)) for size in arch.layer_sizes[1:-1]]
-    threshold = options.get("threshold", 1e-7)
+    threshold = options["threshold"]
     rows = []
     for engine, engine_class in engines.ENGINES.items():
         if engine_class.refusal(arch, optimizers.identity()) is not None:
@@ -317,7 +318,7 @@ def gradcheck_cell(config, name, splits):
 
         check = gradient_check(
             params, X, Y, arch, lambd, network.per_model(keep, len(regs)), uniforms,
-            epsilon=options.get("epsilon", 1e-7), gradients=step, n_train=m_train,
+            epsilon=options["epsilon"], gradients=step, n_train=m_train,
         )
         for block in ["all", *check.blocks]:
             values = check.difference if block == "all" else check.blocks[block]

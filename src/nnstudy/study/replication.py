@@ -40,7 +40,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import pandas as pd
 
-from nnstudy.core import gradcheck, network, training
+from nnstudy.core import batches, gradcheck, network, training
 from nnstudy.study import course_gradcheck
 from nnstudy.data.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, MAT_FILE, load_cat_h5, load_mat
 from nnstudy.errors import check_choice, invalid
@@ -177,7 +177,7 @@ def _train(params, arch, X, y, optimizer, learning_rate, epochs, *, batch_size=N
     (with the L2 penalty, without dropout).
     """
     m = X.shape[-1]
-    steps = epochs * (1 if batch_size is None else -(-m // batch_size))
+    steps = epochs * batches.steps_per_epoch(m, batch_size)
     # Only the final cost is reported, so record just the first and last steps.
     config = training.TrainConfig(epochs=epochs, batch_size=batch_size, eval_every=steps)
     data = training.TrainData(X=X, Y=_targets(y), y=y)
