@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnstudy.core import initializers, network, optimizers, training
+from nnstudy.core import batches, initializers, network, optimizers, training
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import peers  # noqa: E402
@@ -67,7 +67,7 @@ def test_peer_ends_where_the_engine_ends(trainer, case):
     expected = _engine(X, Y, labels, layer_sizes, params, options)
     orders = None
     if options.get("batch_size"):
-        sampler = training.CounterSampler(SEEDS)
+        sampler = batches.CounterSampler(SEEDS)
         orders = np.stack([sampler.order(epoch, X.shape[1]) for epoch in range(EPOCHS)])
 
     got = build(X, Y, layer_sizes, epochs=EPOCHS, **options)(params, orders)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnstudy.core import engines, fused, initializers, network, optimizers, regularizers, rng, training
+from nnstudy.core import batches, engines, fused, initializers, network, optimizers, regularizers, rng, training
 from nnstudy.errors import ConfigError
 
 from conftest import xor_data
@@ -285,7 +285,7 @@ def test_a_model_diverging_between_records_has_the_same_history_alone(eval_every
     st.floats(0.01, 1.0),
 )
 def test_keep_masks_equal_comparing_the_uniforms(seeds, step, shapes, keep):
-    sampler = training.CounterSampler(seeds)
+    sampler = batches.CounterSampler(seeds)
     keep_prob = np.linspace(keep, 1.0, len(seeds))
     uniforms = sampler.uniforms(step, shapes)
     masks = sampler.keep_masks(step, shapes, keep_prob)
@@ -331,7 +331,7 @@ def test_counter_bits_are_roughly_uniform():
 
 def test_dropout_mask_draws_are_the_same_in_any_batch():
     shapes = [(4, 7), (3, 7)]
-    batch = training.CounterSampler([10, 11, 12])
+    batch = batches.CounterSampler([10, 11, 12])
     masks = batch.keep_masks(9, shapes, np.array([0.5, 0.7, 0.9]))
     part = batch.subset(np.array([2, 0]))
     alone = part.keep_masks(9, shapes, np.array([0.9, 0.5]))
@@ -404,8 +404,8 @@ def test_chunks_split_per_model_data_with_their_models(monkeypatch):
 
 
 def test_a_dropout_seed_changes_only_the_masks():
-    plain = training.CounterSampler([11, 12])
-    other = training.CounterSampler([11, 12], dropout_seeds=[11, 99])
+    plain = batches.CounterSampler([11, 12])
+    other = batches.CounterSampler([11, 12], dropout_seeds=[11, 99])
     np.testing.assert_array_equal(plain.order(3, 50), other.order(3, 50))
     masks, masks_other = plain.uniforms(5, [(4, 8)]), other.uniforms(5, [(4, 8)])
     np.testing.assert_array_equal(masks[0][0], masks_other[0][0])

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy.core import batches, engines, network, rng
+from nnstudy.core import batches, engines, network
 from nnstudy.errors import invalid
 from nnstudy.core.schedules import check_schedule, learning_rate_at
 
@@ -158,60 +158,6 @@ class TrainResult:
     wall_time: float = field(default=0.0)
 
 
-class CounterSampler:
-    """Mini-batch orders and dropout draws from each model's own seed.
-
-    A sampler is anything with ``order(epoch, m)`` and ``uniforms(step,
-    shapes)``; this one also offers ``keep_masks`` (the comparison with the
-    keep probability done on integers) and ``subset`` (the sampler of some
-    of its models), which the fused engine uses when they exist.
-    """
-
-    def __init__(self, seeds, dropout_seeds=None):
-        """seeds : (S,) ints; dropout_seeds : (S,) ints for the dropout stream, default ``seeds``."""
-        self.shuffle_keys = rng.stream_keys(seeds, "shuffle")
-        self.dropout_keys = rng.stream_keys(seeds if dropout_seeds is None else dropout_seeds, "dropout")
-
-    def subset(self, index):
-        """The sampler of models ``index``: their draws are unchanged."""
-        part = object.__new__(CounterSampler)
-        part.shuffle_keys = self.shuffle_keys[index]
-        part.dropout_keys = self.dropout_keys[index]
-        return part
-
-    def order(self, epoch, m):
-        """(S, m) permutation of the samples for ``epoch``."""
-        return rng.counter_permutations(self.shuffle_keys, epoch, m)
-
-    def _draw(self, step, shapes):
-        # One draw per step for all hidden layers: (S, sum of sizes) bits.
-        sizes = [int(np.prod(shape)) for shape in shapes]
-        return rng.counter_bits(self.dropout_keys, step, sum(sizes)), sizes
-
-    @staticmethod
-    def _split(draw, sizes, shapes):
-        """Layer by layer views of a (S, sum of sizes) draw."""
-        ends = np.cumsum(sizes)
-        return [
-            draw[:, end - size : end].reshape(len(draw), *shape)
-            for size, end, shape in zip(sizes, ends, shapes)
-        ]
-
-    def uniforms(self, step, shapes):
-        """Per hidden layer, (S, n_l, m_batch) uniform draws in [0, 1) for ``step``."""
-        bits, sizes = self._draw(step, shapes)
-        return self._split(rng.bits_to_uniform(bits), sizes, shapes)
-
-    def keep_masks(self, step, shapes, keep_prob):
-        """``[u < keep_prob for u in uniforms(step, shapes)]``, without building the floats.
-
-        keep_prob : (S,) keep probabilities.
-        """
-        bits, sizes = self._draw(step, shapes)
-        keep = bits <= rng.keep_thresholds(keep_prob)[:, None]
-        return self._split(keep, sizes, shapes)
-
-
 def _norms(arrays, arch, prefix="W"):
     return np.stack(
         [np.sqrt((arrays[f"{prefix}{l}"] ** 2).sum(axis=(-2, -1))) for l in range(1, arch.n_layers + 1)],
@@ -255,7 +201,7 @@ def train(
     patience : scalar or (S,) ints; > 0 enables early stopping on the dev
         cost after that many records without improvement (needs a dev split),
         restoring the best recorded weights.
-    seeds : (S,) ints for the default :class:`CounterSampler`, or give
+    seeds : (S,) ints for the default :class:`~nnstudy.core.batches.CounterSampler`, or give
         ``sampler`` (an object with ``order`` and ``uniforms``) directly.
     engine : a name of :data:`nnstudy.core.engines.ENGINES`, or "auto" for
         the fastest engine that supports the architecture, optimizer and
@@ -279,7 +225,7 @@ def train(
     if sampler is None:
         if seeds is None or len(seeds) != n_models:
             raise invalid("seeds", seeds, f"{n_models} seeds, one per model")
-        sampler = CounterSampler(seeds)
+        sampler = batches.CounterSampler(seeds)
     if data.per_model and data.n_models() != n_models:
         raise invalid("data.sets", data.n_models(), f"{n_models}: one set per model")
     settings = engines.settings_in_use(lambd, keep_prob, patience)

@@ -14,7 +14,8 @@ from nnstudy.core import network
 from nnstudy.data.datasets import one_hot_targets, output_layer
 from nnstudy.core.initializers import initialize
 from nnstudy.core.optimizers import make_optimizer
-from nnstudy.core.training import CounterSampler, TrainConfig, TrainData, train
+from nnstudy.core.batches import CounterSampler
+from nnstudy.core.training import TrainConfig, TrainData, train
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ The legacy draws enter the engine through two doors only:
 * :func:`course_initialization` builds the initial parameters from the
   course's draws and gives them a leading model axis of length 1;
 * :class:`CourseSampler` has the interface of
-  :class:`nnstudy.core.training.CounterSampler` and serves the course's
+  :class:`nnstudy.core.batches.CounterSampler` and serves the course's
   mini-batch permutations and dropout draws to :func:`nnstudy.core.training.train`.
 
 Training, costs, gradients and accuracies are the engine's own
@@ -289,7 +289,7 @@ def _regularization_options(variant):
     if "dropout_seed" in options:
         options["sampler"] = CourseSampler(dropout_seed=options.pop("dropout_seed"))
     if "fresh_masks_seed" in options:
-        options["sampler"] = training.CounterSampler([options.pop("fresh_masks_seed")])
+        options["sampler"] = batches.CounterSampler([options.pop("fresh_masks_seed")])
     return options
 
 
