@@ -4,6 +4,7 @@ from common import start_log
 
 log = start_log(snakemake)
 
+from nnstudy import provenance
 from nnstudy.report import page as report
 
 inputs = {
@@ -26,6 +27,7 @@ counts = report.build(
     config_copy=snakemake.output.config,
     benchmarks_dir=snakemake.params.benchmarks,
     repo_dir=snakemake.params.repo,
+    commit=provenance.git_state(snakemake.params.repo),
     workers=snakemake.threads,
 )
 log.info("report: %d tables, %d figures -> %s", counts["tables"], counts["figures"], snakemake.output.html)

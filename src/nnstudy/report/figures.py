@@ -23,30 +23,10 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.ticker import NullLocator
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
-LABEL_COLOURS = {"converged": "#0072B2", "stalled at chance": "#E69F00", "diverged": "#D55E00"}
-LABEL_HATCHES = {"converged": "", "stalled at chance": "//", "diverged": "xx"}
-FACTORS = ("initializer", "regularizer", "optimizer")
-PNG_DPI = 110
+from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD
+from nnstudy.report.style import DASHES, LABEL_COLOURS, LABEL_HATCHES, MARKERS, OKABE_ITO, PNG_DPI, STYLE
 
-STYLE = {
-    "font.size": 8,
-    "axes.titlesize": 8,
-    "axes.labelsize": 8,
-    "legend.fontsize": 7,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.5,
-    "svg.fonttype": "none",
-    "svg.hashsalt": "nnstudy",
-    "figure.dpi": PNG_DPI,
-}
+FACTORS = ("initializer", "regularizer", "optimizer")
 
 
 def _colour(i):
@@ -560,8 +540,6 @@ def save(fig, folder, name):
 
 def plans(tables, config):
     """What to draw, in report order: (section, name, title, function returning (figure, caption))."""
-    from nnstudy.report import page as report
-
     todo = []
     datasets = list(config["datasets"])
     runs = int(len(tables["run_labels"]))
@@ -597,7 +575,7 @@ def plans(tables, config):
                      lambda: regularizer_norms_plot(tables["regularizer_weight_norms"], config)))
     todo.append(("diagnostics", "failures", "Failure labels", lambda: failures_plot(tables["failure_counts"])))
     todo.append(("diagnostics", "bias_variance", "Bias and variance",
-                 lambda: bias_variance_plot(tables["bias_variance"], report.BIAS_VARIANCE_THRESHOLD, config)))
+                 lambda: bias_variance_plot(tables["bias_variance"], BIAS_VARIANCE_THRESHOLD, config)))
     return todo
 
 
