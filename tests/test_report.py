@@ -446,3 +446,45 @@ def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
     assert "gd − adam (initializer=he)" in optimizer and "<b>practically equivalent</b>" in optimizer
     assert not any("best" in p for p in points)
     assert any("does not show that an interaction is absent" in p for p in points)
+
+
+@pytest.mark.parametrize("sizes", [(2, 10, 5, 1), (64, 16, 10), (3, *[4] * 10, 1)])
+def test_decision_boundary_network_is_read_from_the_stored_parameter_shapes(sizes):
+    from nnstudy.core import initializers, network
+
+    params = initializers.initialize(sizes, "he", [1, 2])
+    output = "sigmoid" if sizes[-1] == 1 else "softmax"
+    # Eleven layers: W10 and W11 come after W9, not after W1.
+    assert run_tables.stored_architecture(params, {"hidden_activation": "tanh"}) == network.Architecture(
+        sizes, "tanh", output)
+    assert run_tables.stored_architecture(params, {}).hidden_activation == "relu"
+
+
+REPORT_LAYER = ["analysis/derived.py", "analysis/run_tables.py", "analysis/replication_check.py", "report"]
+FORBIDDEN = ("nnstudy.study", "nnstudy.core.training", "nnstudy.core.fused")
+
+
+def imported_modules(path):
+    """Every module a file imports (``from a import b`` counts as a and a.b)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_report_layer_reads_tables_and_never_imports_the_study_or_training_code():
+    package = REPO / "src" / "nnstudy"
+    files = [f for entry in REPORT_LAYER for f in ([package / entry] if entry.endswith(".py")
+                                                    else sorted((package / entry).glob("*.py")))]
+    assert len(files) > 8
+    for path in files:
+        bad = {m for m in imported_modules(path) if m.startswith(FORBIDDEN)}
+        assert not bad, f"{path.relative_to(package)} imports {sorted(bad)}"
+    # Only the CLI and the workflow scripts import the report; the lectures never do.
+    for path in sorted(package.rglob("*.py")):
+        if path.parent.name != "report" and path.name != "cli.py":
+            assert not {m for m in imported_modules(path) if m.startswith("nnstudy.report")}, path

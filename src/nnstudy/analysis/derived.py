@@ -349,16 +349,17 @@ def versions_table():
     return pd.DataFrame({"package": list(versions), "version": [v or "not installed" for v in versions.values()]})
 
 
-def derive(inputs, run_files, data_files, config, benchmarks_dir, replication_skipped=()):
+def derive(inputs, run_files, data_files, config, benchmarks_dir, seed_numbers, replication_skipped=()):
     """Every derived table: {name: DataFrame}, keyed as :data:`TABLES`.
 
+    seed_numbers : {(dataset, model seed): seed number} of the run files' models.
     replication_skipped : (experiment, reason) pairs the replication stage skipped.
     """
     levels = levels_of(config)
     datasets = dataset_table(data_files, config)
     summary = inputs["summary"]
     scored = scored_runs(inputs["runs"], datasets)
-    run_data = read_run_files(run_files, config)
+    run_data = read_run_files(run_files, seed_numbers)
     out = {"datasets": datasets}
     out["replication_check"] = replication_check(
         inputs.get("replication"), config.get("replication", True), replication_skipped

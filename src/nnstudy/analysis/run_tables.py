@@ -13,8 +13,6 @@ import pandas as pd
 from nnstudy import io
 from nnstudy.analysis import tables
 from nnstudy.core import network
-from nnstudy.study.experiment import architecture_for
-from nnstudy.study.grid import model_seed
 
 # A run reaches its target when its dev accuracy first covers this fraction
 # of the way from chance to the best combination's mean dev accuracy.
@@ -26,24 +24,40 @@ BOUNDARY_MARGIN = 0.15
 KEYS = ["dataset", "initializer", "regularizer", "optimizer"]
 
 
-def read_run_files(run_files, config):
-    """Per run file: its cell, per-model specs with seed numbers, history and parameters."""
+def stored_architecture(params, config):
+    """The network of a run file, read from its parameter shapes (``W{l}``: models x n_l x n_{l-1}).
+
+    config : the configuration stored with the run file (its hidden activation).
+    One output unit is a sigmoid output, more are a softmax: the only two outputs.
+    """
+    weights = sorted((k for k in params if k.startswith("W")), key=lambda k: int(k[1:]))
+    sizes = (params[weights[0]].shape[2], *(params[k].shape[1] for k in weights))
+    options = {"hidden_activation": config["hidden_activation"]} if "hidden_activation" in config else {}
+    return network.Architecture(sizes, output="sigmoid" if sizes[-1] == 1 else "softmax", **options)
+
+
+def read_run_files(run_files, seed_numbers):
+    """Per run file: its cell, per-model specs with seed numbers, history, parameters and network.
+
+    seed_numbers : {(dataset, model seed): seed number}; a run file stores each
+        model's own seed, the tables name its seed number.
+    """
     runs = []
     for path in run_files:
         arrays, meta = io.read_run(path)
         dataset, optimizer, regularizer = meta["cell"]
-        numbers = {model_seed(dataset, s): s for s in config["seeds"]}
         runs.append(
             {
                 "dataset": dataset,
                 "optimizer": optimizer,
                 "regularizer": regularizer,
                 "initializer": np.asarray(arrays["specs"]["initializer"]),
-                "seed": np.array([numbers[int(s)] for s in arrays["specs"]["seed"]]),
+                "seed": np.array([seed_numbers[(dataset, int(s))] for s in arrays["specs"]["seed"]]),
                 "status": np.asarray(arrays["status"]),
                 "history": arrays["history"],
                 "steps_per_epoch": int(arrays["steps_per_epoch"]),
                 "params": arrays["params"],
+                "architecture": stored_architecture(arrays["params"], meta["config"]),
             }
         )
     return runs
@@ -194,8 +208,6 @@ def boundary_tables(run_data, data_files, datasets, scored, config):
     by_cell = {(r["dataset"], r["optimizer"], r["regularizer"]): r for r in run_data}
     for dataset in two_d:
         splits = io.read_dataset(data_files[dataset])
-        entry = config["datasets"][dataset]
-        arch = architecture_for(splits, entry["hidden_layers"], config.get("hidden_activation", "relu"))
         part = scored[scored["dataset"] == dataset]
         chance_dev = float(datasets.loc[datasets["dataset"] == dataset, "chance_dev"].iloc[0])
         optimizer = boundary_optimizer(part, chance_dev)
@@ -217,6 +229,7 @@ def boundary_tables(run_data, data_files, datasets, scored, config):
                 if np.any((run["initializer"] == init) & (run["seed"] == seed))
             ]
             chosen = [s for _, s in picks]
+            arch = run["architecture"]
             params = {k: v[chosen] for k, v in run["params"].items()}
             with np.errstate(all="ignore"):
                 logits, _ = network.forward(params, points, arch)

@@ -278,7 +278,7 @@ def regenerate_commands(repo_dir, workdir, config_copy):
 
 
 def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, html_path, config_copy,
-          benchmarks_dir, repo_dir, commit, workers=1):
+          benchmarks_dir, repo_dir, commit, seed_numbers, workers=1):
     """The report stage: derived tables, figures, HTML. Returns {"tables": n, "figures": n}.
 
     inputs : {name: CSV path or None} for runs, summary, curves,
@@ -288,6 +288,7 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
     config_copy : where to write the resolved configuration as YAML.
     repo_dir : the checkout holding the Snakefile (for the commands that rebuild the report).
     commit : (commit, dirty) of that checkout (:func:`nnstudy.provenance.git_state`).
+    seed_numbers : {(dataset, model seed): seed number} of the run files' models.
     workers : processes drawing the figures.
     """
     from nnstudy.report import figures as figure_module
@@ -298,7 +299,7 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
         sidecar = Path(inputs["replication"] + ".meta.json")
         if sidecar.is_file():
             skipped = [tuple(pair) for pair in json.loads(sidecar.read_text()).get("skipped", [])]
-    derived = derived_tables.derive(frames, run_files, data_files, config, benchmarks_dir, skipped)
+    derived = derived_tables.derive(frames, run_files, data_files, config, benchmarks_dir, seed_numbers, skipped)
     shown = formats.display_tables(derived, config)
     metadata = {"config": config, "versions": tables.package_versions()}
     formats.write_tables(derived, shown, table_outputs, metadata)
