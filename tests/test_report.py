@@ -20,7 +20,7 @@ import yaml
 
 from conftest import REPO, course_data_dir, snakemake
 from nnstudy.analysis import derived, replication_check, run_tables
-from nnstudy.report import formats, page as report
+from nnstudy.report import formats, page as report, table_names
 
 SMOKE = REPO / "config" / "smoke.yaml"
 SECTIONS = ("summary", "replication", "overview", "verdicts", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
@@ -116,21 +116,16 @@ def test_latex_and_markdown_escape_their_special_characters():
     assert r"a\|b" in formats.to_markdown(frame)
 
 
-def test_tables_declared_in_the_rule_are_the_ones_the_report_builds():
-    text = (REPO / "workflow" / "rules" / "report.smk").read_text()
-
-    def listed(name):
-        match = re.search(rf"^{name} = (\[.*?\])$", text, re.S | re.M)
-        return ast.literal_eval(match.group(1))
-
-    assert tuple(listed("REPORT_TABLES")) == derived.TABLES
-    assert tuple(listed("REPORT_TEXT_TABLES")) == formats.TEXT_TABLES
-
-
 def test_write_tables_refuses_undeclared_or_missing_tables(tmp_path):
-    outputs = [tmp_path / f"{name}.csv" for name in derived.TABLES[:-1]]
+    outputs = [tmp_path / f"{name}.csv" for name in table_names.TABLES[:-1]]
     with pytest.raises(ValueError, match="versions"):
         formats.write_tables({}, {}, outputs, {})
+    # Every declared path, but a table the list does not name: refused, naming it.
+    declared = [tmp_path / f"{name}.csv" for name in table_names.TABLES] + [
+        tmp_path / f"{name}.{ext}" for name in table_names.TEXT_TABLES for ext in ("md", "tex")]
+    built = {name: pd.DataFrame() for name in (*table_names.TABLES, "unlisted")}
+    with pytest.raises(ValueError, match="unlisted"):
+        formats.write_tables(built, {}, declared, {})
 
 
 # ---------------------------------------------------------------------------
@@ -324,9 +319,9 @@ def smoke_report(tmp_path_factory):
 def test_report_writes_every_table_in_three_formats_and_every_figure_in_two(smoke_report):
     workdir, _ = smoke_report
     tables = workdir / "results" / "tables"
-    for name in derived.TABLES:
+    for name in table_names.TABLES:
         assert (tables / f"{name}.csv").is_file(), name
-    for name in formats.TEXT_TABLES:
+    for name in table_names.TEXT_TABLES:
         assert (tables / f"{name}.md").read_text().startswith("| "), name
         assert r"\begin{tabular}" in (tables / f"{name}.tex").read_text(), name
     figures = workdir / "results" / "figures"

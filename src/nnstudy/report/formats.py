@@ -13,42 +13,11 @@ import numpy as np
 import pandas as pd
 
 from nnstudy import io
-from nnstudy.analysis.derived import INTERACTION_MIN_EFFECT, KEYS, TABLES
+from nnstudy.analysis.derived import INTERACTION_MIN_EFFECT, KEYS
+from nnstudy.report.table_names import TABLES, TEXT_TABLES
 
 # Rows of the combination ranking shown in the report (all are in the CSV).
 TOP_COMBINATIONS = 15
-
-# The derived tables also written as Markdown and LaTeX (the tables the HTML report shows).
-TEXT_TABLES = (
-    "datasets",
-    "replication_check",
-    "overview",
-    "recommendations",
-    "level_means",
-    "effects",
-    "interactions",
-    "interaction_shares",
-    "rank_summary",
-    "combination_ranks",
-    "profile_summary",
-    "time_to_target_summary",
-    "chosen_learning_rates",
-    "gradcheck_summary",
-    "norm_summary",
-    "regularizer_weight_norms",
-    "failure_counts",
-    "bias_variance",
-    "stage_times",
-    "versions",
-    "verdicts",
-    "verdicts_without_failing",
-    "failing_levels",
-    "interaction_tests",
-    "level_aggregates",
-    "improvement",
-    "critical_differences",
-    "power",
-)
 
 
 def number(value, digits=3):
@@ -300,8 +269,10 @@ def write_tables(derived, shown, outputs, metadata):
         if set(by_kind[kind]) != set(names):
             raise ValueError(
                 f"declared .{kind} report tables {sorted(by_kind[kind])} differ from the built ones "
-                f"{sorted(names)}: update workflow/rules/report.smk"
+                f"{sorted(names)}"
             )
+    if set(derived) != set(TABLES):
+        raise ValueError(f"derived tables {sorted(derived)} differ from TABLES {sorted(TABLES)}")
     for name, path in by_kind["csv"].items():
         io.write_table(derived[name], path, metadata)
     for name in TEXT_TABLES:
