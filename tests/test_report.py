@@ -441,6 +441,16 @@ def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
     assert "gd − adam (initializer=he)" in optimizer and "<b>practically equivalent</b>" in optimizer
     assert not any("best" in p for p in points)
     assert any("does not show that an interaction is absent" in p for p in points)
+    # Every "<" in the HTML opens a tag: a p-value below 0.001 is written "&lt; 0.001".
+    assert any("&lt; 0.001" in p for p in points)
+    assert not any(re.search(r"<(?![a-z/])", p) for p in points)
+    # The Summary leads with the verdicts across datasets: one row per pair, scope all, datasets as blocks.
+    headline = formats.headline_claims(derived["verdict_details"])
+    overall = derived["verdict_details"][derived["verdict_details"]["scope"] == "all"]
+    assert list(headline.columns) == ["factor", "comparison", "scope", "blocks", "estimate [95% CI]", "verdict"]
+    assert set(headline["scope"]) == {"all"} and len(headline) == len(overall) > 0
+    assert headline["blocks"].str.endswith("datasets").all()
+    assert list(headline["verdict"]) == list(overall["verdict"])
 
 
 @pytest.mark.parametrize("sizes", [(2, 10, 5, 1), (64, 16, 10), (3, *[4] * 10, 1)])

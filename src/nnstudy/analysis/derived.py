@@ -34,8 +34,6 @@ UNITS = ["dataset", "seed"]
 
 # Gaps (in accuracy) above which the bias / variance reading flags a problem.
 BIAS_VARIANCE_THRESHOLD = 0.05
-# An interaction contrast "matters" when significant and at least this large.
-INTERACTION_MIN_EFFECT = 0.02
 # Tolerances of the performance profiles, in accuracy.
 TAUS = np.round(np.arange(0.0, 0.5001, 0.005), 3)
 REFERENCE_INITIALIZER = "he"
@@ -121,28 +119,16 @@ def recommendations(summary, config):
 
 
 def rank_tables(scored, levels, config):
-    """Ranks of each factor's levels per dataset, their summary, and ranks of whole combinations."""
+    """Ranks of each factor's levels per dataset, and ranks of whole combinations.
+
+    Descriptive: the tests of these ranks (Friedman, Iman-Davenport, datasets
+    as blocks) are in the critical-differences table.
+    """
     long = []
-    summary = []
     for factor, names in levels.items():
         ranks = stats.ranks_by_block(scored, factor, names, "dataset", "score")
         ranks.insert(0, "factor", factor)
         long.append(ranks)
-        statistic, p_value = stats.friedman(scored, factor, names, UNITS, "score")
-        for name in names:
-            mine = ranks[ranks["level"] == name]
-            summary.append(
-                {
-                    "factor": factor,
-                    "level": name,
-                    "datasets": int(len(mine)),
-                    "mean_rank": float(mine["rank"].mean()),
-                    "best_on": int((mine["rank"] == 1).sum()),
-                    "mean_score": float(mine["mean"].mean()),
-                    "friedman_statistic": statistic,
-                    "friedman_p": p_value,
-                }
-            )
     combos = scored.groupby(KEYS, sort=False)["score"].mean().rename("mean").reset_index()
     combos["rank"] = combos.groupby("dataset")["mean"].rank(ascending=False, method="average")
     combination = (
@@ -153,7 +139,7 @@ def rank_tables(scored, levels, config):
         .reset_index(drop=True)
     )
     combination.insert(0, "position", np.arange(1, len(combination) + 1))
-    return pd.concat(long, ignore_index=True), pd.DataFrame(summary), combination
+    return pd.concat(long, ignore_index=True), combination
 
 
 def profile_summary(profiles):
@@ -319,12 +305,9 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, seed_numbers, 
     )
     out["overview"] = overview_table(summary)
     out["recommendations"] = recommendations(summary, config)
-    out["level_means"] = stats.level_summary(scored, levels, UNITS, "score")
-    out["effects"] = stats.main_effects(scored, levels, UNITS, "score")
-    out["interactions"] = stats.interaction_contrasts(scored, levels, UNITS, "score")
     out["interaction_means"] = stats.two_way_means(scored, levels, UNITS, "score")
     out["interaction_shares"] = stats.interaction_share(out["interaction_means"])
-    out["ranks"], out["rank_summary"], out["combination_ranks"] = rank_tables(scored, levels, config)
+    out["ranks"], out["combination_ranks"] = rank_tables(scored, levels, config)
     out["profiles"] = stats.profiles(scored, levels, UNITS, "score", TAUS)
     out["profile_summary"] = profile_summary(out["profiles"])
     out["time_to_target"] = tables.order_rows(time_to_target(run_data, summary, datasets, inputs.get("timings")), config)
@@ -334,7 +317,7 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, seed_numbers, 
     out["boundary_grid"], out["boundary_points"], out["boundary_models"] = grid, points, models
     out["gradcheck_summary"] = gradcheck_summary(inputs["gradcheck"])
     reference = REFERENCE_INITIALIZER if REFERENCE_INITIALIZER in levels["initializer"] else (
-        out["rank_summary"].query("factor == 'initializer'").sort_values("mean_rank")["level"].iloc[0]
+        out["ranks"].query("factor == 'initializer'").groupby("level", sort=False)["rank"].mean().idxmin()
     )
     out["norms"], out["norm_summary"], out["regularizer_weight_norms"] = norm_tables(run_data, config, reference)
     out["run_labels"] = run_labels(scored)

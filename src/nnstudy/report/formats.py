@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from nnstudy import io
-from nnstudy.analysis.derived import INTERACTION_MIN_EFFECT, KEYS
+from nnstudy.analysis.derived import KEYS
 from nnstudy.report.table_names import TABLES, TEXT_TABLES
 
 # Rows of the combination ranking shown in the report (all are in the CSV).
@@ -101,25 +101,11 @@ def display_tables(derived, config):
         }
     ).astype(object)
 
-    lm = d["level_means"]
-    shown["level_means"] = pd.DataFrame(
-        {"factor": lm["factor"], "level": lm["level"], "units": lm["units"].astype(str),
-         "mean score [95% CI]": [interval(m, lo, hi) for m, lo, hi in zip(lm["mean"], lm["ci_low"], lm["ci_high"])]}
-    ).astype(object)
-    shown["effects"] = _effects_display(d["effects"])
-    shown["interactions"] = _interactions_display(d["interactions"])
     sh = d["interaction_shares"]
     shown["interaction_shares"] = pd.DataFrame(
         {"factors": sh["factor_a"] + " × " + sh["factor_b"], "SS first": [number(v, 4) for v in sh["ss_a"]],
          "SS second": [number(v, 4) for v in sh["ss_b"]], "SS interaction": [number(v, 4) for v in sh["ss_interaction"]],
          "interaction share": [number(v, 3) for v in sh["share"]]}
-    ).astype(object)
-    rs = d["rank_summary"]
-    shown["rank_summary"] = pd.DataFrame(
-        {"factor": rs["factor"], "level": rs["level"], "mean rank": [number(v, 2) for v in rs["mean_rank"]],
-         "best on": [f"{b} of {n}" for b, n in zip(rs["best_on"], rs["datasets"])],
-         "mean score": [number(v) for v in rs["mean_score"]],
-         "Friedman p": [p_value(v) for v in rs["friedman_p"]]}
     ).astype(object)
     cr = d["combination_ranks"].head(TOP_COMBINATIONS)
     shown["combination_ranks"] = plain(cr, 3)
@@ -146,6 +132,15 @@ def display_tables(derived, config):
     return shown
 
 
+def headline_claims(details):
+    """The Summary's lead: each verdict across datasets (scope all) with its blocks, estimate, interval and verdict."""
+    overall = details[details["scope"] == "all"].reset_index(drop=True) if len(details) else details
+    shown = verdicts_display(overall)
+    if "note" in shown:
+        return shown
+    return shown[["factor", "comparison", "scope", "blocks", "estimate [95% CI]", "verdict"]]
+
+
 def verdicts_display(details):
     """verdicts.csv as the report shows it: one row per pair and scope, with what the test counted."""
     if not len(details):
@@ -163,54 +158,6 @@ def verdicts_display(details):
             "P(equivalent)": [number(v, 2) for v in details["p_equivalent"]],
             "P(b better)": [number(v, 2) for v in details["p_b_better"]],
             "verdict": details["verdict"],
-        }
-    ).astype(object)
-
-
-def _effects_display(effects):
-    return pd.DataFrame(
-        {
-            "factor": effects["factor"],
-            "comparison": effects["level_a"] + " − " + effects["level_b"],
-            "units": effects["n"].astype(str),
-            "mean difference [95% CI]": [interval(m, lo, hi) for m, lo, hi in
-                                         zip(effects["mean_difference"], effects["ci_low"], effects["ci_high"])],
-            "wins / losses / ties": [f"{w} / {l} / {t}" for w, l, t in
-                                     zip(effects["wins"], effects["losses"], effects["ties"])],
-            "rank-biserial r": [number(v, 2) for v in effects["rank_biserial"]],
-            "p": [p_value(v) for v in effects["p_value"]],
-            "p (Holm)": [p_value(v) for v in effects["p_holm"]],
-            "significant": ["yes" if s else "no" for s in effects["significant"]],
-        }
-    ).astype(object)
-
-
-def interactions_that_matter(interactions, limit=12):
-    """Significant contrasts of at least INTERACTION_MIN_EFFECT, largest first; else the smallest p-values."""
-    if not len(interactions):
-        return interactions
-    matter = interactions[interactions["significant"]
-                          & (interactions["mean_difference"].abs() >= INTERACTION_MIN_EFFECT)]
-    if len(matter):
-        return matter.reindex(matter["mean_difference"].abs().sort_values(ascending=False).index).head(limit)
-    return interactions.sort_values(["p_value"], kind="stable").head(min(limit, 5))
-
-
-def _interactions_display(interactions):
-    top = interactions_that_matter(interactions)
-    if not len(top):
-        return pd.DataFrame({"note": ["fewer than two levels in every factor pair: no contrasts"]})
-    return pd.DataFrame(
-        {
-            "factors": top["factor_a"] + " × " + top["factor_b"],
-            "contrast": [f"({a1} − {a2}) at {b1} vs at {b2}" for a1, a2, b1, b2 in
-                         zip(top["level_a1"], top["level_a2"], top["level_b1"], top["level_b2"])],
-            "units": top["n"].astype(str),
-            "mean contrast [95% CI]": [interval(m, lo, hi) for m, lo, hi in
-                                       zip(top["mean_difference"], top["ci_low"], top["ci_high"])],
-            "rank-biserial r": [number(v, 2) for v in top["rank_biserial"]],
-            "p (Holm)": [p_value(v) for v in top["p_holm"]],
-            "significant": ["yes" if s else "no" for s in top["significant"]],
         }
     ).astype(object)
 

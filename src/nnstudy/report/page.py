@@ -22,7 +22,7 @@ import yaml
 
 from nnstudy import io
 from nnstudy.analysis import derived as derived_tables, stats, tables
-from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD, FACTORS, INTERACTION_MIN_EFFECT, REFERENCE_INITIALIZER
+from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD, FACTORS, REFERENCE_INITIALIZER
 from nnstudy.analysis.replication_check import MATCH_TOLERANCE
 from nnstudy.analysis.run_tables import TARGET_FRACTION
 from nnstudy.report import formats
@@ -86,7 +86,7 @@ def _claim(row):
                "undecided": "undecided", "depends": "depends on the other factors or the dataset"}[row["verdict"]]
     interval = "" if math.isnan(row["ci_low"]) else f" [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
     return (f"{a} − {b} ({html.escape(row['scope'])}): {row['estimate']:+.3f}{interval}, "
-            f"p<sub>Holm</sub> {p_value(row['p_holm'])}, P({a} better) {row['p_a_better']:.2f}, "
+            f"p<sub>Holm</sub> {html.escape(p_value(row['p_holm']))}, P({a} better) {row['p_a_better']:.2f}, "
             f"P(equivalent) {row['p_equivalent']:.2f}, P({b} better) {row['p_b_better']:.2f}: <b>{verdict}</b>")
 
 
@@ -115,7 +115,7 @@ def summary_points(derived, levels, rope):
                            & (tests["level_b"] == row["level_b"]) & tests["significant"]]
             if len(varies):
                 text += (f" {html.escape(row['level_a'])} − {html.escape(row['level_b'])} varies with "
-                         + ", ".join(f"{html.escape(r.across)} (p<sub>Holm</sub> {p_value(r.p_holm)})"
+                         + ", ".join(f"{html.escape(r.across)} (p<sub>Holm</sub> {html.escape(p_value(r.p_holm))})"
                                      for r in varies.itertuples()) + ".")
             simple = table[(table["factor"] == factor) & (table["level_a"] == row["level_a"])
                            & (table["level_b"] == row["level_b"]) & (table["scope"] != "all")
@@ -132,7 +132,7 @@ def summary_points(derived, levels, rope):
         if len(found):
             text += ": " + "; ".join(
                 f"{html.escape(r.level_a)} − {html.escape(r.level_b)} varies with {html.escape(r.across)} "
-                f"(p<sub>Holm</sub> {p_value(r.p_holm)})" for r in found.head(6).itertuples())
+                f"(p<sub>Holm</sub> {html.escape(p_value(r.p_holm))})" for r in found.head(6).itertuples())
         text += (". A test that finds nothing does not show that an interaction is absent; see the power panel "
                  "for the effects this design can detect.")
         points.append(text)
@@ -221,6 +221,8 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         overview_blocks=overview_blocks,
         figures=by_section,
         summary_points=summary_points(derived, levels, config["analysis"]["rope"]),
+        headline=html_table(formats.headline_claims(derived["verdict_details"]), table_id="headline",
+                            sortable=False),
         levels=levels,
         datasets=list(config["datasets"]),
         seeds=config["seeds"],
@@ -238,7 +240,6 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         constants={
             "target_fraction": TARGET_FRACTION,
             "bias_variance_threshold": BIAS_VARIANCE_THRESHOLD,
-            "interaction_min_effect": INTERACTION_MIN_EFFECT,
             "match_tolerance": MATCH_TOLERANCE,
             "bootstrap_samples": stats.BOOTSTRAP_SAMPLES,
             "rope": config["analysis"]["rope"],
