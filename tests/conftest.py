@@ -97,7 +97,7 @@ def result_bytes(workdir, skip=("timings", "report")):
     those are left out.
     """
     from nnstudy.provenance import METADATA
-    from nnstudy.report.page import TIMING_OUTPUTS
+    from nnstudy.report.table_names import TIMING_OUTPUTS
 
     root = workdir / "results"
     timed = ("timings", *TIMING_OUTPUTS, METADATA) if skip else ()

@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from conftest import REPO, course_data_dir, snakemake
-from nnstudy.report import page as report
+from nnstudy.analysis import derived, replication_check, run_tables
+from nnstudy.report import formats, page as report, table_names
 
 SMOKE = REPO / "config" / "smoke.yaml"
 SECTIONS = ("summary", "replication", "overview", "verdicts", "effects", "dynamics", "boundaries", "diagnostics", "provenance")
@@ -30,7 +31,7 @@ SECTIONS = ("summary", "replication", "overview", "verdicts", "effects", "dynami
 
 
 def test_published_numbers_come_from_the_data_file_with_exact_fractions():
-    published = report.published_values().set_index(["experiment", "variant", "metric"])["value"]
+    published = replication_check.published_values().set_index(["experiment", "variant", "metric"])["value"]
     assert published[("logistic_regression", "lr_0.005", "train_accuracy")] == 207 / 209
     assert published[("logistic_regression", "lr_0.0001", "test_accuracy")] == 0.36
     assert published[("initialization", "he", "train_accuracy")] == pytest.approx(298 / 300)
@@ -49,13 +50,13 @@ def test_replication_check_marks_match_mismatch_missing_and_extra_numbers():
         ],
         columns=["experiment", "variant", "metric", "value"],
     )
-    check = report.replication_check(ours).set_index(["experiment", "variant", "metric"])
+    check = replication_check.replication_check(ours).set_index(["experiment", "variant", "metric"])
     assert check.loc[("initialization", "he", "train_accuracy"), "verdict"] == "match"
     assert check.loc[("initialization", "he", "test_accuracy"), "verdict"] == "mismatch"
     assert check.loc[("initialization", "he", "test_accuracy"), "difference"] == pytest.approx(-0.01)
     assert check.loc[("initialization", "he", "final_cost"), "verdict"] == "ours only"
     assert check.loc[("optimization", "adam", "train_accuracy"), "verdict"] == "not run"
-    disabled = report.replication_check(None, selection=False)
+    disabled = replication_check.replication_check(None, selection=False)
     assert set(disabled["verdict"]) == {"not run: stage disabled"}
     assert len(disabled) == 26
     # Gradient-check differences are compared relatively: the engine's 1.1e-9
@@ -67,10 +68,10 @@ def test_replication_check_marks_match_mismatch_missing_and_extra_numbers():
         ],
         columns=["experiment", "variant", "metric", "value"],
     )
-    verdicts = report.replication_check(differences).set_index(["experiment", "variant", "metric"])["verdict"]
+    verdicts = replication_check.replication_check(differences).set_index(["experiment", "variant", "metric"])["verdict"]
     assert verdicts[("gradient_check", "nd", "difference")] == "match"
     assert verdicts[("gradient_check", "1d", "difference")] == "mismatch"
-    partial = report.replication_check(
+    partial = replication_check.replication_check(
         ours, selection=["initialization", "regularization"], skipped=[("regularization", "missing data.mat")]
     ).set_index(["experiment", "variant", "metric"])["verdict"]
     assert partial[("optimization", "gd", "train_accuracy")] == "not run: not selected"
@@ -93,7 +94,7 @@ def test_run_labels_separate_diverged_stalled_and_converged_runs():
         }
     )
     # Two binomial standard errors at p = 0.5, m = 400: 0.05.
-    labels = report.run_labels(scored)
+    labels = derived.run_labels(scored)
     assert list(labels["label"]) == ["stalled at chance", "diverged", "converged", "converged"]
     assert labels["chance_margin"].iloc[0] == pytest.approx(0.05)
 
@@ -110,7 +111,7 @@ def test_time_to_target_finds_the_first_record_at_or_above_the_target():
     datasets = pd.DataFrame({"dataset": ["d"], "chance_dev": [0.5]})
     timings = pd.DataFrame({"stage": ["train"], "dataset": ["d"], "optimizer": ["adam"], "regularizer": ["none"],
                             "steps": [30], "training_seconds": [3.0]})
-    table = report.time_to_target([run], summary, datasets, timings)
+    table = run_tables.time_to_target([run], summary, datasets, timings)
     # Target: 0.5 + 0.9 * (0.95 - 0.5) = 0.905, first reached at step 30 (epoch 6, 0.1 s per step).
     assert table["target"].iloc[0] == pytest.approx(0.905)
     assert list(table["reached"]) == [True, False]
@@ -121,27 +122,22 @@ def test_time_to_target_finds_the_first_record_at_or_above_the_target():
 
 def test_latex_and_markdown_escape_their_special_characters():
     frame = pd.DataFrame({"name": ["l2_dropout", "a|b"], "value": ["50%", "✔ match"]})
-    latex = report.to_latex(frame)
+    latex = formats.to_latex(frame)
     assert r"l2\_dropout" in latex and r"50\%" in latex and r"\checkmark" in latex
     assert r"\begin{tabular}{ll}" in latex
-    assert r"a\|b" in report.to_markdown(frame)
-
-
-def test_tables_declared_in_the_rule_are_the_ones_the_report_builds():
-    text = (REPO / "workflow" / "rules" / "report.smk").read_text()
-
-    def listed(name):
-        match = re.search(rf"^{name} = (\[.*?\])$", text, re.S | re.M)
-        return ast.literal_eval(match.group(1))
-
-    assert tuple(listed("REPORT_TABLES")) == report.TABLES
-    assert tuple(listed("REPORT_TEXT_TABLES")) == report.TEXT_TABLES
+    assert r"a\|b" in formats.to_markdown(frame)
 
 
 def test_write_tables_refuses_undeclared_or_missing_tables(tmp_path):
-    outputs = [tmp_path / f"{name}.csv" for name in report.TABLES[:-1]]
+    outputs = [tmp_path / f"{name}.csv" for name in table_names.TABLES[:-1]]
     with pytest.raises(ValueError, match="versions"):
-        report.write_tables({}, {}, outputs, {})
+        formats.write_tables({}, {}, outputs, {})
+    # Every declared path, but a table the list does not name: refused, naming it.
+    declared = [tmp_path / f"{name}.csv" for name in table_names.TABLES] + [
+        tmp_path / f"{name}.{ext}" for name in table_names.TEXT_TABLES for ext in ("md", "tex")]
+    built = {name: pd.DataFrame() for name in (*table_names.TABLES, "unlisted")}
+    with pytest.raises(ValueError, match="unlisted"):
+        formats.write_tables(built, {}, declared, {})
 
 
 # ---------------------------------------------------------------------------
@@ -335,9 +331,9 @@ def smoke_report(tmp_path_factory):
 def test_report_writes_every_table_in_three_formats_and_every_figure_in_two(smoke_report):
     workdir, _ = smoke_report
     tables = workdir / "results" / "tables"
-    for name in report.TABLES:
+    for name in table_names.TABLES:
         assert (tables / f"{name}.csv").is_file(), name
-    for name in report.TEXT_TABLES:
+    for name in table_names.TEXT_TABLES:
         assert (tables / f"{name}.md").read_text().startswith("| "), name
         assert r"\begin{tabular}" in (tables / f"{name}.tex").read_text(), name
     figures = workdir / "results" / "figures"
@@ -434,12 +430,12 @@ def test_decision_boundaries_use_the_optimizer_best_on_dev_not_test():
         "dev_accuracy": [0.80, 0.80, 0.97, 0.99],
         "test_accuracy": [0.99, 0.99, 0.80, 0.80],
     })
-    assert report.boundary_optimizer(runs, chance_dev=0.5) == "adam"
+    assert run_tables.boundary_optimizer(runs, chance_dev=0.5) == "adam"
     # A diverged run counts at the dev chance rate: (0.97 + 0.99 + 0.5) / 3 = 0.82 < 0.83.
     runs = pd.concat([runs, pd.DataFrame({"optimizer": ["adam"], "status": ["diverged"], "dev_accuracy": [np.nan],
                                           "test_accuracy": [np.nan]})], ignore_index=True)
     runs.loc[:1, "dev_accuracy"] = 0.83
-    assert report.boundary_optimizer(runs, chance_dev=0.5) == "gd"
+    assert run_tables.boundary_optimizer(runs, chance_dev=0.5) == "gd"
 
 
 def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
@@ -457,3 +453,55 @@ def test_summary_follows_the_verdicts_and_never_calls_a_level_best():
     assert "gd − adam (initializer=he)" in optimizer and "<b>practically equivalent</b>" in optimizer
     assert not any("best" in p for p in points)
     assert any("does not show that an interaction is absent" in p for p in points)
+    # Every "<" in the HTML opens a tag: a p-value below 0.001 is written "&lt; 0.001".
+    assert any("&lt; 0.001" in p for p in points)
+    assert not any(re.search(r"<(?![a-z/])", p) for p in points)
+    # The Summary leads with the verdicts across datasets: one row per pair, scope all, datasets as blocks.
+    headline = formats.headline_claims(derived["verdict_details"])
+    overall = derived["verdict_details"][derived["verdict_details"]["scope"] == "all"]
+    assert list(headline.columns) == ["factor", "comparison", "scope", "blocks", "estimate [95% CI]", "verdict"]
+    assert set(headline["scope"]) == {"all"} and len(headline) == len(overall) > 0
+    assert headline["blocks"].str.endswith("datasets").all()
+    assert list(headline["verdict"]) == list(overall["verdict"])
+
+
+@pytest.mark.parametrize("sizes", [(2, 10, 5, 1), (64, 16, 10), (3, *[4] * 10, 1)])
+def test_decision_boundary_network_is_read_from_the_stored_parameter_shapes(sizes):
+    from nnstudy.core import initializers, network
+
+    params = initializers.initialize(sizes, "he", [1, 2])
+    output = "sigmoid" if sizes[-1] == 1 else "softmax"
+    # Eleven layers: W10 and W11 come after W9, not after W1.
+    assert run_tables.stored_architecture(params, {"hidden_activation": "tanh"}) == network.Architecture(
+        sizes, "tanh", output)
+    assert run_tables.stored_architecture(params, {}).hidden_activation == "relu"
+
+
+REPORT_LAYER = ["analysis/derived.py", "analysis/run_tables.py", "analysis/replication_check.py", "report"]
+FORBIDDEN = ("nnstudy.study", "nnstudy.core.training", "nnstudy.core.fused")
+
+
+def imported_modules(path):
+    """Every module a file imports (``from a import b`` counts as a and a.b)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_report_layer_reads_tables_and_never_imports_the_study_or_training_code():
+    package = REPO / "src" / "nnstudy"
+    files = [f for entry in REPORT_LAYER for f in ([package / entry] if entry.endswith(".py")
+                                                    else sorted((package / entry).glob("*.py")))]
+    assert len(files) > 8
+    for path in files:
+        bad = {m for m in imported_modules(path) if m.startswith(FORBIDDEN)}
+        assert not bad, f"{path.relative_to(package)} imports {sorted(bad)}"
+    # Only the CLI and the workflow scripts import the report; the lectures never do.
+    for path in sorted(package.rglob("*.py")):
+        if path.parent.name != "report" and path.name != "cli.py":
+            assert not {m for m in imported_modules(path) if m.startswith("nnstudy.report")}, path

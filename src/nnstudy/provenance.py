@@ -11,6 +11,7 @@ such as Zenodo or WorkflowHub keep the file beside the data it describes.
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 from nnstudy import paths
@@ -34,6 +35,18 @@ FORMATS = {
     ".tex": "application/x-tex",
     ".yaml": "application/yaml",
 }
+
+
+def git_state(repo_dir):
+    """(commit, dirty) of the repository holding the workflow; ("unknown", None) outside git."""
+    try:
+        commit = subprocess.run(["git", "-C", str(repo_dir), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=20).stdout.strip()
+        status = subprocess.run(["git", "-C", str(repo_dir), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, check=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", None
+    return commit, bool(status.strip())
 
 
 def sha256(path):

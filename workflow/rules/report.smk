@@ -2,79 +2,10 @@
 # page, drawn from the tables and run files only (no training).
 # `snakemake --cores 4 report` re-renders it from existing results.
 
-# The derived tables; nnstudy.report.page.TABLES and TEXT_TABLES must list the
-# same names (the job fails, naming the difference, when they do not).
-REPORT_TABLES = [
-    "datasets",
-    "replication_check",
-    "overview",
-    "recommendations",
-    "level_means",
-    "effects",
-    "interactions",
-    "interaction_shares",
-    "interaction_means",
-    "ranks",
-    "rank_summary",
-    "combination_ranks",
-    "profiles",
-    "profile_summary",
-    "time_to_target",
-    "time_to_target_summary",
-    "chosen_learning_rates",
-    "boundary_grid",
-    "boundary_points",
-    "boundary_models",
-    "gradcheck_summary",
-    "norms",
-    "norm_summary",
-    "regularizer_weight_norms",
-    "run_labels",
-    "failure_counts",
-    "bias_variance",
-    "stage_times",
-    "versions",
-    "verdicts",
-    "verdict_details",
-    "verdicts_without_failing",
-    "failing_levels",
-    "interaction_tests",
-    "level_aggregates",
-    "improvement",
-    "critical_differences",
-    "pairwise_wilcoxon",
-    "power",
-]
-REPORT_TEXT_TABLES = [
-    "datasets",
-    "replication_check",
-    "overview",
-    "recommendations",
-    "level_means",
-    "effects",
-    "interactions",
-    "interaction_shares",
-    "rank_summary",
-    "combination_ranks",
-    "profile_summary",
-    "time_to_target_summary",
-    "chosen_learning_rates",
-    "gradcheck_summary",
-    "norm_summary",
-    "regularizer_weight_norms",
-    "failure_counts",
-    "bias_variance",
-    "stage_times",
-    "versions",
-    "verdicts",
-    "verdicts_without_failing",
-    "failing_levels",
-    "interaction_tests",
-    "level_aggregates",
-    "improvement",
-    "critical_differences",
-    "power",
-]
+# The derived tables, all written as CSV, and those also written as Markdown
+# and LaTeX: one list, in the package.
+from nnstudy.report.table_names import TABLES as REPORT_TABLES
+from nnstudy.report.table_names import TEXT_TABLES as REPORT_TEXT_TABLES
 
 
 report: "../report/workflow.rst"

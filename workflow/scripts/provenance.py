@@ -9,7 +9,6 @@ from common import start_log
 log = start_log(snakemake)
 
 from nnstudy import io, provenance
-from nnstudy.report.page import git_state
 from nnstudy.analysis.tables import package_versions
 
 crate_path = Path(snakemake.output[0])
@@ -18,7 +17,7 @@ root = crate_path.parent
 # hidden files are Snakemake's bookkeeping.
 outputs = [p for p in root.rglob("*") if p.is_file() and not any(s.startswith(".") for s in p.relative_to(root).parts)]
 inputs = provenance.study_inputs(snakemake.params.config, snakemake.params.config_files)
-commit, dirty = git_state(snakemake.params.repo)
+commit, dirty = provenance.git_state(snakemake.params.repo)
 document = provenance.crate(
     root,
     outputs,

@@ -4,7 +4,9 @@ from common import start_log
 
 log = start_log(snakemake)
 
+from nnstudy import provenance
 from nnstudy.report import page as report
+from nnstudy.study.grid import model_seed
 
 inputs = {
     name: getattr(snakemake.input, name) or None
@@ -15,6 +17,8 @@ inputs = {
 }
 config = snakemake.params.config
 data_files = dict(zip(config["datasets"], snakemake.input.data))
+# The run files store each model's own seed; the report's tables name seed numbers.
+seed_numbers = {(d, model_seed(d, s)): s for d in config["datasets"] for s in config["seeds"]}
 counts = report.build(
     inputs,
     snakemake.input.run_files,
@@ -26,6 +30,8 @@ counts = report.build(
     config_copy=snakemake.output.config,
     benchmarks_dir=snakemake.params.benchmarks,
     repo_dir=snakemake.params.repo,
+    commit=provenance.git_state(snakemake.params.repo),
+    seed_numbers=seed_numbers,
     workers=snakemake.threads,
 )
 log.info("report: %d tables, %d figures -> %s", counts["tables"], counts["figures"], snakemake.output.html)

@@ -10,7 +10,7 @@ networks (orthogonal against scaled Gaussian).
 import numpy as np
 from matplotlib import pyplot as plt
 
-from nnstudy.report.figures import OKABE_ITO as COLOURS
+from nnstudy.report.style import OKABE_ITO as COLOURS
 
 RULE_STYLE = {"standard": "--", "normalized": "-"}
 QUANTITY_LABEL = {"activation": "activation value", "gradient": "back-propagated gradient dJ/dZ"}

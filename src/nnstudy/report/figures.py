@@ -23,30 +23,10 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.ticker import NullLocator
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
-LABEL_COLOURS = {"converged": "#0072B2", "stalled at chance": "#E69F00", "diverged": "#D55E00"}
-LABEL_HATCHES = {"converged": "", "stalled at chance": "//", "diverged": "xx"}
-FACTORS = ("initializer", "regularizer", "optimizer")
-PNG_DPI = 110
+from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD
+from nnstudy.report.style import DASHES, LABEL_COLOURS, LABEL_HATCHES, MARKERS, OKABE_ITO, PNG_DPI, STYLE
 
-STYLE = {
-    "font.size": 8,
-    "axes.titlesize": 8,
-    "axes.labelsize": 8,
-    "legend.fontsize": 7,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.5,
-    "svg.fonttype": "none",
-    "svg.hashsalt": "nnstudy",
-    "figure.dpi": PNG_DPI,
-}
+FACTORS = ("initializer", "regularizer", "optimizer")
 
 
 def _colour(i):
@@ -114,28 +94,31 @@ def overview_heatmap(overview, dataset, config):
     return fig, caption
 
 
-def effects_forest(effects, units, runs):
-    """Every pairwise comparison of the levels of each factor: mean paired difference and interval."""
-    labels = [f"{r.factor}: {r.level_a} − {r.level_b}" for r in effects.itertuples()]
+def effects_forest(details, runs):
+    """Every pair of levels of each factor across datasets (verdicts, scope all): estimate and interval."""
+    overall = details[details["scope"] == "all"]
+    labels = [f"{r.factor}: {r.level_a} − {r.level_b}" for r in overall.itertuples()]
     fig, ax = plt.subplots(figsize=(6.2, 0.9 + 0.2 * max(len(labels), 3)))
     y = np.arange(len(labels))[::-1]
-    factors = list(dict.fromkeys(effects["factor"]))
-    for j, row in enumerate(effects.itertuples()):
+    factors = list(dict.fromkeys(overall["factor"]))
+    for j, row in enumerate(overall.itertuples()):
         colour = _colour(factors.index(row.factor))
         if not math.isnan(row.ci_low):
             ax.plot([row.ci_low, row.ci_high], [y[j]] * 2, color=colour, linewidth=1.2)
-        ax.plot(row.mean_difference, y[j], marker=MARKERS[factors.index(row.factor)], color=colour,
-                markerfacecolor=colour if row.significant else "white", markersize=5)
+        decided = row.verdict in ("a better", "b better")
+        ax.plot(row.estimate, y[j], marker=MARKERS[factors.index(row.factor)], color=colour,
+                markerfacecolor=colour if decided else "white", markersize=5)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, labels)
     ax.set_xlabel("difference in test accuracy (first − second level)")
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
+    blocks = int(overall["n_blocks"].max()) if len(overall) else 0
     caption = (
-        f"For each factor, every pair of levels compared over {units} matched (dataset, seed) "
-        f"units, each averaging the other two factors ({_runs(runs)} in all). Dots: mean paired difference; "
-        f"bars: 95% bootstrap interval; filled: significant after Holm's correction over all "
-        f"{len(effects)} comparisons (table effects.csv)."
+        f"For each factor, every pair of levels compared across datasets, with {blocks} datasets as blocks "
+        f"(each the mean of its seeds and of the other two factors; {_runs(runs)} in all). Dots: mean paired "
+        f"difference; bars: Student-t 95% interval; filled: verdict \"a better\" or \"b better\" "
+        f"(table verdicts.csv, scope all)."
     )
     return fig, caption
 
@@ -560,17 +543,15 @@ def save(fig, folder, name):
 
 def plans(tables, config):
     """What to draw, in report order: (section, name, title, function returning (figure, caption))."""
-    from nnstudy.report import page as report
-
     todo = []
     datasets = list(config["datasets"])
     runs = int(len(tables["run_labels"]))
-    units = int(tables["effects"]["n"].max()) if len(tables["effects"]) else 0
     for d in datasets:
         todo.append(("overview", f"overview-{d}", f"Test accuracy on {d}",
                      lambda d=d: overview_heatmap(tables["overview"], d, config)))
-    if len(tables["effects"]):
-        todo.append(("effects", "effects", "Main effects", lambda: effects_forest(tables["effects"], units, runs)))
+    if (tables["verdict_details"]["scope"] == "all").any():
+        todo.append(("effects", "effects", "Main effects",
+                     lambda: effects_forest(tables["verdict_details"], runs)))
     if len(tables["interaction_means"]):
         todo.append(("effects", "interactions", "Interactions",
                      lambda: interaction_plot(tables["interaction_means"], runs)))
@@ -597,7 +578,7 @@ def plans(tables, config):
                      lambda: regularizer_norms_plot(tables["regularizer_weight_norms"], config)))
     todo.append(("diagnostics", "failures", "Failure labels", lambda: failures_plot(tables["failure_counts"])))
     todo.append(("diagnostics", "bias_variance", "Bias and variance",
-                 lambda: bias_variance_plot(tables["bias_variance"], report.BIAS_VARIANCE_THRESHOLD, config)))
+                 lambda: bias_variance_plot(tables["bias_variance"], BIAS_VARIANCE_THRESHOLD, config)))
     return todo
 
 

@@ -18,8 +18,8 @@ import pandas as pd
 from matplotlib import pyplot as plt
 
 from nnstudy.report import classic_figures
-from nnstudy.report.figures import OKABE_ITO as COLOURS
-from nnstudy.report.figures import STYLE as REPORT_STYLE
+from nnstudy.report.style import OKABE_ITO as COLOURS
+from nnstudy.report.style import STYLE as REPORT_STYLE
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 # The report's look, with a salt of our own for the SVG element ids.
