@@ -1,5 +1,8 @@
 """The training loop: S models trained together, each with its own state.
 
+Long module: the loop, the per-chunk standing of its models and the history it
+records change together; the engines and the batch draws live apart.
+
 One code path covers full-batch and mini-batch training, every optimizer,
 L2, dropout and early stopping. Per-model quantities (learning rate, L2
 strength, keep probability, patience) are arrays along the model axis, so a

@@ -1,5 +1,8 @@
 """The report's figures, each drawn from one or two of the report's tables.
 
+Long module: one short function per report figure, sharing the layout helpers
+at the top; a module per figure would scatter those helpers.
+
 Every function takes tidy tables (pandas frames, as written to
 ``results/tables/``) and returns ``(figure, caption)``; :func:`draw_all` saves
 each figure as PNG and SVG. Nothing here reads run files or computes a

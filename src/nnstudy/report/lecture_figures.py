@@ -1,5 +1,8 @@
 """One figure per lecture stage, drawn from that stage's tables only.
 
+Long module: one short function per lecture stage's figure, sharing the
+stage-independent helpers; the classic experiments' figure lives apart.
+
 Each ``*_figure`` function takes the stage's tables (pandas frames, as
 written to ``results/tables/lectures/``) and returns ``(figure, caption)``;
 :func:`draw` reads the tables, draws, and saves PNG and SVG. Every number on

@@ -23,6 +23,7 @@ import yaml
 from nnstudy import io
 from nnstudy.analysis import derived as derived_tables, stats, tables
 from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD, FACTORS, REFERENCE_INITIALIZER
+from nnstudy.analysis.interactions import interaction_sentences
 from nnstudy.analysis.replication_check import MATCH_TOLERANCE
 from nnstudy.analysis.run_tables import TARGET_FRACTION
 from nnstudy.report import formats
@@ -129,16 +130,10 @@ def summary_points(derived, levels, rope):
                          + "; ".join(_claim(r) for r in simple.to_dict("records")) + ".")
         points.append(text)
     if len(tests):
-        found = tests[tests["significant"]]
-        text = (f"<b>Interactions:</b> {len(found)} of {len(tests)} heterogeneity tests (each pair's effect across "
-                "the levels of another factor, datasets as blocks, and across datasets, seeds as replicates) are "
-                "significant after Holm's correction")
-        if len(found):
-            text += ": " + "; ".join(
-                f"{html.escape(r.level_a)} − {html.escape(r.level_b)} varies with {html.escape(r.across)} "
-                f"(p<sub>Holm</sub> {html.escape(p_value(r.p_holm))})" for r in found.head(6).itertuples())
-        text += (". A test that finds nothing does not show that an interaction is absent; see the power panel "
-                 "for the effects this design can detect.")
+        # The sentences say what the tests found and how large an unseen interaction could be.
+        text = "<b>Interactions</b> (each pair's effect across the levels of another factor, datasets as blocks; " \
+            "across datasets and within each dataset, seeds as replicates): " + " ".join(
+                html.escape(sentence) for sentence in interaction_sentences(tests))
         points.append(text)
     power = derived["power"]
     across = power[power["blocks"] == "datasets"]["detectable_effect"].dropna()

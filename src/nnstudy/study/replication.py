@@ -1,5 +1,8 @@
 """The course's experiments, rerun through the package's engine under the course's seeding.
 
+Long module: one runner per course exercise, each following that exercise's
+own seeding protocol, beside the published numbers they are checked against.
+
 The course seeds NumPy's *global* generator (``np.random.seed``) at fixed
 points: before generating its toy datasets, before drawing initial weights,
 before each epoch's mini-batch permutation, and at the start of every
