@@ -410,3 +410,65 @@ def test_a_dropout_seed_changes_only_the_masks():
     masks, masks_other = plain.uniforms(5, [(4, 8)]), other.uniforms(5, [(4, 8)])
     np.testing.assert_array_equal(masks[0][0], masks_other[0][0])
     assert not np.array_equal(masks[0][1], masks_other[0][1])
+
+
+# Each optimizer's hyperparameters, one value per model of the six.
+PER_MODEL_HYPERPARAMETERS = {
+    "momentum": {"beta": [0.9, 0.5, 0.0, 0.99, 0.8, 0.7]},
+    "rmsprop": {"beta2": [0.999, 0.9, 0.5, 0.99, 0.95, 0.8], "epsilon": [1e-8, 1e-4, 1e-6, 1e-2, 1e-8, 1e-3]},
+    "adam": {
+        "beta1": [0.9, 0.5, 0.0, 0.99, 0.8, 0.7],
+        "beta2": [0.999, 0.9, 0.5, 0.99, 0.95, 0.8],
+        "epsilon": [1e-8, 1e-4, 1e-6, 1e-2, 1e-8, 1e-3],
+    },
+}
+
+
+def model_alone(result, s):
+    """Model ``s`` of a batch's result, with its model axis kept."""
+    return (
+        {k: v[s : s + 1] for k, v in result.params.items()},
+        {k: result.history[k][s : s + 1] for k in training.HISTORY_KEYS},
+    )
+
+
+@pytest.mark.parametrize("engine", ["plain", "fused"])
+@pytest.mark.parametrize("name", sorted(PER_MODEL_HYPERPARAMETERS))
+def test_per_model_hyperparameters_equal_each_model_trained_with_its_own(monkeypatch, engine, name):
+    # A tuning batch: every model has its own betas and epsilon. Each must end
+    # bit for bit where it ends trained alone with those values as numbers,
+    # also when the batch is cut into chunks of one model.
+    arch = network.Architecture((2, 7, 5, 1))
+    config = training.TrainConfig(epochs=6, batch_size=16, eval_every=3)
+    data = binary_data()
+    values = PER_MODEL_HYPERPARAMETERS[name]
+    monkeypatch.setattr(fused, "CHUNK_BYTES", 1)
+    batch = run(engine, arch, optimizers.make_optimizer(name, **values), data, config)
+    params = initializers.initialize(arch.layer_sizes, ["he", "xavier", "small", "he", "random", "glorot"], SEEDS)
+    for s in range(len(SEEDS)):
+        alone = training.train(
+            {k: v[s : s + 1] for k, v in params.items()},
+            arch,
+            optimizers.make_optimizer(name, **{k: v[s] for k, v in values.items()}),
+            data,
+            config,
+            seeds=SEEDS[s : s + 1],
+            engine=engine,
+            **{k: v[s : s + 1] for k, v in PER_MODEL.items()},
+        )
+        got, want = model_alone(batch, s), model_alone(alone, 0)
+        for k in got[0]:
+            np.testing.assert_array_equal(got[0][k], want[0][k], err_msg=f"model {s} {k}")
+        for k in got[1]:
+            np.testing.assert_array_equal(got[1][k], want[1][k], err_msg=f"model {s} {k}")
+
+
+def test_per_model_hyperparameters_must_number_the_models():
+    arch = network.Architecture((2, 7, 1))
+    config = training.TrainConfig(epochs=1, eval_every=1)
+    with pytest.raises(ConfigError, match="optimizer hyperparameters"):
+        run("plain", arch, optimizers.make_optimizer("momentum", beta=[0.9, 0.5]), binary_data(), config)
+    with pytest.raises(ConfigError, match="arrays of one length"):
+        optimizers.make_optimizer("adam", beta1=[0.9, 0.5], beta2=[0.99, 0.9, 0.8])
+    with pytest.raises(ConfigError, match="beta1"):
+        optimizers.make_optimizer("adam", beta1=[0.9, 1.5])

@@ -231,6 +231,8 @@ def train(
         sampler = batches.CounterSampler(seeds)
     if data.per_model and data.n_models() != n_models:
         raise invalid("data.sets", data.n_models(), f"{n_models}: one set per model")
+    if optimizer.n_models is not None and optimizer.n_models != n_models:
+        raise invalid("optimizer hyperparameters", f"{optimizer.n_models} per-model values", f"{n_models}, one per model")
     settings = engines.settings_in_use(lambd, keep_prob, patience)
     engine_class = engines.choose_engine(engine, arch, optimizer, settings)
 
@@ -266,7 +268,8 @@ def train(
             "sampler": sampler if len(chunks) == 1 else sampler.subset(index),
         }
         label = f"models {index[0] + 1}-{index[-1] + 1} of {n_models} (chunk {number} of {len(chunks)})"
-        outcome = _train_chunk(engine_class, optimizer, schedule, label=label, **part)
+        chunk_optimizer = optimizer if len(chunks) == 1 else optimizer.for_models(index)
+        outcome = _train_chunk(engine_class, chunk_optimizer, schedule, label=label, **part)
         for k in final:
             final[k][index] = outcome["params"][k]
         for k in HISTORY_KEYS:
