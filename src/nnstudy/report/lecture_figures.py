@@ -289,8 +289,9 @@ def augmentation_figure(tables, config):
     ax.invert_yaxis()
     ax.set_xlabel("accuracy")
     low, high = int(summary["steps"].min()), int(summary["steps"].max())
-    steps = f"{low}" if low == high else f"{low} to {high}"
-    ax.set_title(f"{summary['dataset'].iloc[0]}: augmentation against regularizers ({steps} steps each, median)")
+    # The summary's per-method median steps, as a range when the methods differ.
+    steps = f"{low} steps each" if low == high else f"{low} to {high} steps, median per method"
+    ax.set_title(f"{summary['dataset'].iloc[0]}: augmentation against regularizers ({steps})")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     caption = (
