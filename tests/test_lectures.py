@@ -17,6 +17,7 @@ from nnstudy.config import validated
 from nnstudy.data.datasets import Splits, one_hot_targets
 from nnstudy.errors import ConfigError
 from nnstudy.core.gradcheck import gradient_check
+from nnstudy.analysis import bias_variance as recipe
 from nnstudy.lectures import augmentation, bias_variance, depth, gradcheck_practice, normalization
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -201,8 +202,8 @@ def test_problem_parameters_are_checked():
     ],
 )
 def test_the_basic_recipe(bias, variance, reading):
-    assert bias_variance.read(bias, variance, 0.05, 0.05) == reading
-    assert reading in bias_variance.RECIPE
+    assert recipe.read(bias, variance, 0.05, 0.05) == reading
+    assert reading in recipe.RECIPE
 
 
 def test_reading_table_uses_the_bayes_proxy_and_skips_diverged_seeds():

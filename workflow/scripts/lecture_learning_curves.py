@@ -6,6 +6,7 @@ log = start_log(snakemake)
 
 from nnstudy import io
 from nnstudy.lectures import bias_variance, write_tables
+from nnstudy.lectures.summaries import with_summaries
 from nnstudy.records import study_rate
 from nnstudy.study.grid import replicate_splits
 
@@ -18,6 +19,6 @@ for i, name in enumerate(section["datasets"]):
     chosen = snakemake.input.chosen[i] if snakemake.input.chosen else None
     rates[name] = study_rate(config, section["optimizer"], chosen)
     log.info("%s / %s: learning rate %g", name, section["optimizer"], rates[name])
-tables = bias_variance.curves_stage(config, splits, rates)
+tables = with_summaries("learning_curves", bias_variance.curves_stage(config, splits, rates))
 for name, n_rows in write_tables(tables, dict(snakemake.output.items()), {"config": config, "split": bias_variance.SPLIT}).items():
     log.info("%s: %d rows", name, n_rows)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from nnstudy import io
 from nnstudy.analysis import analyze as analysis, stats, tables, verdicts
+from nnstudy.analysis.bias_variance import reading_columns
 from nnstudy.analysis.replication_check import replication_check
 from nnstudy.data.datasets import output_layer
 from nnstudy.analysis.run_tables import (
@@ -33,7 +34,8 @@ from nnstudy.analysis.run_tables import (
 FACTORS = ("initializer", "regularizer", "optimizer")
 UNITS = ["dataset", "seed"]
 
-# Gaps (in accuracy) above which the bias / variance reading flags a problem.
+# Gaps (in error) above which the bias / variance reading flags a problem when
+# the lecture section, which sets them, is not configured.
 BIAS_VARIANCE_THRESHOLD = 0.05
 # Tolerances of the performance profiles, in accuracy.
 TAUS = np.round(np.arange(0.0, 0.5001, 0.005), 3)
@@ -192,33 +194,38 @@ def failure_counts(labels, levels):
     return pd.DataFrame(rows)
 
 
-def bias_variance(summary, labels):
-    """Bias / variance reading per combination from mean train and dev error.
+def bias_variance(summary, labels, bayes_error, bias_tolerance, variance_tolerance):
+    """The basic recipe's bias / variance reading per combination, from mean train and dev error.
 
-    The reference (attainable) error of a dataset is the lowest mean dev
-    error of any combination on it. avoidable_bias = train error -
-    reference; variance = dev error - train error. A combination whose runs
-    mostly stalled at chance or diverged gets that label instead.
+    The reading is :func:`nnstudy.analysis.bias_variance.reading_columns`,
+    the lecture stage's own: avoidable bias = train error - the dataset's
+    Bayes-error proxy (``bayes_error``, 0 if not named), variance = dev
+    error - train error, each high above its tolerance. ``majority_label``
+    (converged, stalled at chance or diverged, from :func:`run_labels`) says
+    whether the errors describe trained networks at all.
     """
     frame = summary[[*KEYS, "runs", "train_mean", "dev_mean"]].copy()
     frame["train_error"] = 1 - frame["train_mean"]
     frame["dev_error"] = 1 - frame["dev_mean"]
-    frame["reference_error"] = frame.groupby("dataset")["dev_error"].transform("min")
-    frame["avoidable_bias"] = frame["train_error"] - frame["reference_error"]
-    frame["variance"] = frame["dev_error"] - frame["train_error"]
+    frame = reading_columns(frame, bayes_error, bias_tolerance, variance_tolerance)
     majority = (
         labels.groupby(KEYS, sort=False)["label"].agg(lambda x: x.value_counts().idxmax()).rename("majority_label")
     )
     frame = frame.join(majority, on=KEYS)
-    high_bias = frame["avoidable_bias"] > BIAS_VARIANCE_THRESHOLD
-    high_variance = frame["variance"] > BIAS_VARIANCE_THRESHOLD
-    reading = np.select(
-        [frame["majority_label"] != "converged", high_bias & high_variance, high_bias, high_variance],
-        [frame["majority_label"], "high bias and variance", "high bias", "high variance"],
-        default="good fit",
-    )
-    frame["reading"] = reading
     return frame.drop(columns=["train_mean", "dev_mean"])
+
+
+def recipe_settings(config):
+    """(Bayes-error proxies, bias tolerance, variance tolerance) of the reading.
+
+    The lecture section's settings when it is configured, so that the
+    report's table and the lecture's read alike; otherwise no proxies and
+    :data:`BIAS_VARIANCE_THRESHOLD` for both gaps.
+    """
+    section = (config.get("lectures") or {}).get("bias_variance")
+    if section is None:
+        return {}, BIAS_VARIANCE_THRESHOLD, BIAS_VARIANCE_THRESHOLD
+    return section["bayes_error"], section["bias_tolerance"], section["variance_tolerance"]
 
 
 def chosen_learning_rates(learning_rates, config):
@@ -325,7 +332,7 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, seed_numbers, 
     out["norms"], out["norm_summary"], out["regularizer_weight_norms"] = norm_tables(run_data, config, reference)
     out["run_labels"] = run_labels(scored)
     out["failure_counts"] = failure_counts(out["run_labels"], levels)
-    out["bias_variance"] = bias_variance(summary, out["run_labels"])
+    out["bias_variance"] = bias_variance(summary, out["run_labels"], *recipe_settings(config))
     out["stage_times"] = stage_times(benchmarks_dir, inputs.get("timings"))
     out["versions"] = versions_table()
     # The statistics and verdicts, computed exactly as `nnstudy analyze` computes them.

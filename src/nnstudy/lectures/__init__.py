@@ -41,15 +41,16 @@ augmentation) use the learning rate the study chose for it
 from nnstudy import paths
 from nnstudy.errors import ConfigError, invalid
 
-# stage -> its tables, in results/tables/lectures/{name}.csv; each stage
-# also draws one figure, results/lectures/figures/{stage}.png and .svg, with
+# stage -> its tables, in results/tables/lectures/{name}.csv (its summaries
+# over seeds, nnstudy.lectures.summaries, included); each stage also draws one figure, results/lectures/figures/{stage}.png and .svg, with
 # its caption in {stage}.json.
 STAGES = {
-    "depth": ("depth_norms", "depth_growth", "depth_training"),
-    "normalization": ("normalization_runs", "normalization", "normalization_surface", "normalization_curvature"),
+    "depth": ("depth_norms", "depth_growth", "depth_training", "depth_medians", "depth_cells"),
+    "normalization": ("normalization_runs", "normalization", "normalization_surface", "normalization_curvature",
+                      "normalization_rates"),
     "bias_variance": ("bias_variance",),
-    "learning_curves": ("learning_curves",),
-    "augmentation": ("augmentation",),
+    "learning_curves": ("learning_curves", "learning_curve_summary"),
+    "augmentation": ("augmentation", "augmentation_summary"),
     "gradcheck": ("gradcheck_practice",),
     "signal_propagation": ("signal_theory", "signal_critical", "signal_layers"),
     "trainability": ("trainability", "trainability_summary"),

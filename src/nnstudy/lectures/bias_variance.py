@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from nnstudy.analysis.bias_variance import reading_columns
 from nnstudy.core.batches import steps_per_epoch as steps_in_epoch
 from nnstudy.study.experiment import ModelSpec, run_batch
 from nnstudy.core.regularizers import regularizer_settings
@@ -29,35 +30,6 @@ from nnstudy.core.training import TrainConfig
 SPLIT = "each seed its own split: the study's split of that seed number"
 
 KEYS = ("dataset", "initializer", "regularizer", "optimizer")
-
-# reading -> the recipe's next step
-RECIPE = {
-    "high bias": "bigger network or longer training (then look at variance)",
-    "high variance": "more data or regularization",
-    "high bias and high variance": "reduce bias first: bigger network or longer training",
-    "neither": "done: bias and variance both within tolerance",
-    "diverged": "every seed diverged: lower the learning rate",
-}
-
-
-def read(avoidable_bias, variance, bias_tolerance, variance_tolerance):
-    """The recipe's reading of one combination (a key of :data:`RECIPE`).
-
-    avoidable_bias : training error minus the Bayes-error proxy.
-    variance : dev error minus training error. NaN inputs read "diverged".
-    A gap counts as high when it exceeds its tolerance.
-    """
-    if math.isnan(avoidable_bias) or math.isnan(variance):
-        return "diverged"
-    high_bias = avoidable_bias > bias_tolerance
-    high_variance = variance > variance_tolerance
-    if high_bias and high_variance:
-        return "high bias and high variance"
-    if high_bias:
-        return "high bias"
-    if high_variance:
-        return "high variance"
-    return "neither"
 
 
 def reading_table(runs, bayes_error, bias_tolerance, variance_tolerance):
@@ -72,25 +44,21 @@ def reading_table(runs, bayes_error, bias_tolerance, variance_tolerance):
 
     records = []
     for key, group in runs.groupby(list(KEYS), sort=False):
-        record = dict(zip(KEYS, key))
         finite = group[group["status"] != "diverged"]
-        train_error = float(1.0 - finite["train_accuracy"].mean()) if len(finite) else math.nan
-        dev_error = float(1.0 - finite["dev_accuracy"].mean()) if len(finite) else math.nan
-        bayes = float(bayes_error.get(record["dataset"], 0.0))
-        reading = read(train_error - bayes, dev_error - train_error, bias_tolerance, variance_tolerance)
-        record.update(
-            runs=len(group),
-            diverged=len(group) - len(finite),
-            bayes_error=bayes,
-            train_error=train_error,
-            dev_error=dev_error,
-            avoidable_bias=train_error - bayes,
-            variance=dev_error - train_error,
-            reading=reading,
-            next_step=RECIPE[reading],
+        records.append(
+            {
+                **dict(zip(KEYS, key)),
+                "runs": len(group),
+                "diverged": len(group) - len(finite),
+                "train_error": float(1.0 - finite["train_accuracy"].mean()) if len(finite) else math.nan,
+                "dev_error": float(1.0 - finite["dev_accuracy"].mean()) if len(finite) else math.nan,
+            }
         )
-        records.append(record)
-    return pd.DataFrame(records)
+    if not records:
+        return pd.DataFrame()
+    frame = reading_columns(pd.DataFrame(records), bayes_error, bias_tolerance, variance_tolerance)
+    return frame[[*KEYS, "runs", "diverged", "bayes_error", "train_error", "dev_error", "avoidable_bias",
+                  "variance", "reading", "next_step"]]
 
 
 def prefix(splits, size):

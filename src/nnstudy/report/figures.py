@@ -26,7 +26,7 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.ticker import NullLocator
 
-from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD
+from nnstudy.analysis.derived import recipe_settings
 from nnstudy.report.style import DASHES, LABEL_COLOURS, LABEL_HATCHES, MARKERS, OKABE_ITO, PNG_DPI, STYLE
 
 FACTORS = ("initializer", "regularizer", "optimizer")
@@ -487,7 +487,7 @@ def failures_plot(counts):
     return fig, caption
 
 
-def bias_variance_plot(bias_variance, threshold, config):
+def bias_variance_plot(bias_variance, bias_tolerance, variance_tolerance, config):
     """Avoidable bias against variance for every combination, per dataset."""
     datasets = [d for d in config["datasets"] if (bias_variance["dataset"] == d).any()]
     regs = list(config["regularizers"])
@@ -495,15 +495,15 @@ def bias_variance_plot(bias_variance, threshold, config):
     fig, axes = plt.subplots(1, len(datasets), figsize=(0.8 + 2.6 * len(datasets), 2.8), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         part = bias_variance[bias_variance["dataset"] == dataset]
-        ok = part[part["reading"].isin(["good fit", "high bias", "high variance", "high bias and variance"])]
+        ok = part[part["majority_label"] == "converged"]
         for row in ok.itertuples():
             i, j = regs.index(row.regularizer), optimizers.index(row.optimizer)
             ax.plot(row.avoidable_bias, row.variance, marker=MARKERS[j % len(MARKERS)], color=_colour(i),
                     linestyle="none", markersize=4, alpha=0.85)
-        ax.axvline(threshold, color="#777777", linestyle="--", linewidth=0.7)
-        ax.axhline(threshold, color="#777777", linestyle="--", linewidth=0.7)
+        ax.axvline(bias_tolerance, color="#777777", linestyle="--", linewidth=0.7)
+        ax.axhline(variance_tolerance, color="#777777", linestyle="--", linewidth=0.7)
         ax.set_title(f"{dataset} ({len(part) - len(ok)} failed not shown)")
-        ax.set_xlabel("avoidable bias (train error − reference)")
+        ax.set_xlabel("avoidable bias (train error − Bayes proxy)")
     axes[0][0].set_ylabel("variance (dev error − train error)")
     handles = [plt.Line2D([], [], color=_colour(i), marker="o", linestyle="none", label=r) for i, r in enumerate(regs)]
     handles += [plt.Line2D([], [], color="black", marker=MARKERS[j % len(MARKERS)], linestyle="none", label=o,
@@ -512,8 +512,8 @@ def bias_variance_plot(bias_variance, threshold, config):
     runs = int(bias_variance["runs"].sum())
     caption = (
         "Per combination (mean over seeds): avoidable bias is the training error minus the "
-        "dataset's reference error (the lowest mean dev error of any combination); variance is the dev error "
-        f"minus the training error. Dashed lines: the {threshold} thresholds of the reading in "
+        f"dataset's Bayes-error proxy; variance is the dev error minus the training error. Dashed lines: the "
+        f"tolerances ({bias_tolerance:g} bias, {variance_tolerance:g} variance) of the basic recipe's reading in "
         "bias_variance.csv. Colour: regularizer; marker: optimizer; combinations whose runs mostly stalled or "
         f"diverged are left out. {_runs(runs)}."
     )
@@ -581,7 +581,7 @@ def plans(tables, config):
                      lambda: regularizer_norms_plot(tables["regularizer_weight_norms"], config)))
     todo.append(("diagnostics", "failures", "Failure labels", lambda: failures_plot(tables["failure_counts"])))
     todo.append(("diagnostics", "bias_variance", "Bias and variance",
-                 lambda: bias_variance_plot(tables["bias_variance"], BIAS_VARIANCE_THRESHOLD, config)))
+                 lambda: bias_variance_plot(tables["bias_variance"], *recipe_settings(config)[1:], config)))
     return todo
 
 

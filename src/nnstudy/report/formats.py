@@ -119,7 +119,7 @@ def display_tables(derived, config):
     shown["regularizer_weight_norms"] = plain(d["regularizer_weight_norms"], 3)
     shown["failure_counts"] = plain(d["failure_counts"])
     bv = d["bias_variance"]
-    shown["bias_variance"] = plain(bv[[*KEYS, "runs", "train_error", "dev_error", "reference_error",
+    shown["bias_variance"] = plain(bv[[*KEYS, "runs", "train_error", "dev_error", "bayes_error",
                                        "avoidable_bias", "variance", "reading"]], 3)
     shown["stage_times"] = plain(d["stage_times"], 2)
     shown["versions"] = d["versions"].astype(object)

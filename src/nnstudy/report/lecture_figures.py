@@ -51,12 +51,12 @@ def _positive(values):
 
 def depth_figure(tables, config):
     """Per activation: activation RMS and gradient norm against layer, and trainability."""
-    norms, training = tables["depth_norms"], tables["depth_training"]
-    activations = list(dict.fromkeys([*norms["activation"], *training["activation"]]))
-    deepest = int(norms["depth"].max())
+    medians, cells, training = tables["depth_medians"], tables["depth_cells"], tables["depth_training"]
+    activations = list(dict.fromkeys([*medians["activation"], *cells["activation"]]))
+    deepest = int(medians["depth"].max())
     fig, axes = plt.subplots(len(activations), 3, figsize=(10, 2.6 * len(activations)), squeeze=False)
     for row, activation in enumerate(activations):
-        part = norms[(norms["activation"] == activation) & (norms["depth"] == deepest)]
+        part = medians[(medians["activation"] == activation) & (medians["depth"] == deepest)]
         initializers = list(dict.fromkeys(part["initializer"]))
         for column, (metric, quantity) in enumerate(
             (("activation_rms", "RMS activation"), ("gradient_norm", "||dJ/dW_l||"))
@@ -66,16 +66,17 @@ def depth_figure(tables, config):
             # hidden layers show the per-layer factor.
             rows = part[part["layer"] < deepest] if metric == "activation_rms" else part
             for i, init in enumerate(initializers):
-                median = rows[rows["initializer"] == init].groupby("layer")[metric].median()
-                name = init if (median > 0).any() else f"{init} (0: not drawn)"
-                ax.plot(median.index, _positive(median.values), label=name, **_line(i))
+                line = rows[rows["initializer"] == init]
+                name = init if (line[metric] > 0).any() else f"{init} (0: not drawn)"
+                ax.plot(line["layer"], _positive(line[metric]), label=name, **_line(i))
             ax.set_yscale("log")
             ax.set_ylim(*LOG_RANGE)
             ax.set_xlabel("hidden layer l" if metric == "activation_rms" else "layer l")
             ax.set_ylabel(quantity)
             ax.set_title(f"{activation}, depth {deepest}: {quantity} at initialization")
         axes[row, 0].legend(ncol=2, frameon=False, loc="best", fontsize=6)
-        _trainability_panel(axes[row, 2], training[training["activation"] == activation], activation)
+        _trainability_panel(axes[row, 2], cells[cells["activation"] == activation],
+                            training[training["activation"] == activation], activation)
     fig.tight_layout()
     caption = (
         f"Depth sweep. Left and middle: the root-mean-square activation of every hidden layer and the "
@@ -86,12 +87,13 @@ def depth_figure(tables, config):
         "signal by a constant factor per layer, hence exponentially in depth. Right: best training "
         "accuracy within the budget (one fixed learning rate); the text is the step the target "
         "accuracy was first reached, '-' if never, 'div' for a diverged run. Tables depth_norms, "
-        "depth_growth and depth_training."
+        "depth_growth, depth_training, depth_medians and depth_cells."
     )
     return fig, caption
 
 
-def _trainability_panel(ax, part, activation):
+def _trainability_panel(ax, part, training, activation):
+    """``part``: the activation's rows of depth_cells; ``training``: of depth_training (its budget)."""
     ax.grid(False)
     if part.empty:
         ax.set_axis_off()
@@ -104,13 +106,9 @@ def _trainability_panel(ax, part, activation):
     for i, init in enumerate(initializers):
         for j, depth in enumerate(depths):
             cell = part[(part["initializer"] == init) & (part["depth"] == depth)]
-            grid[i, j] = cell["best_train_accuracy"].median()
-            if (cell["status"] == "diverged").all():
-                text[i][j] = "div"
-            elif cell["succeeded"].any():
-                text[i][j] = f"{cell['steps_to_target'].median():.0f}"
-            else:
-                text[i][j] = "-"
+            if len(cell):
+                grid[i, j] = cell["best_train_accuracy"].iloc[0]
+                text[i][j] = cell["mark"].iloc[0]
     low = 0.5  # chance for balanced classes; lower values share its colour
     image = ax.imshow(grid, vmin=low, vmax=1.0, cmap="cividis", aspect="auto")
     for i in range(len(initializers)):
@@ -121,8 +119,8 @@ def _trainability_panel(ax, part, activation):
     ax.set_xticks(range(len(depths)), [str(d) for d in depths])
     ax.set_yticks(range(len(initializers)), initializers)
     ax.set_xlabel("depth L")
-    steps = int(part["steps"].iloc[0])
-    rate = part["learning_rate"].iloc[0]
+    steps = int(training["steps"].iloc[0])
+    rate = training["learning_rate"].iloc[0]
     ax.set_title(f"{activation}: best train accuracy in {steps} GD steps (rate {rate:g})")
     plt.colorbar(image, ax=ax, fraction=0.05)
 
@@ -133,7 +131,7 @@ def _trainability_panel(ax, part, activation):
 
 def normalization_figure(tables, config):
     """Cost contours raw against standardized; steps to target and stability against the rate."""
-    surface, runs = tables["normalization_surface"], tables["normalization_runs"]
+    surface, runs = tables["normalization_surface"], tables["normalization_rates"]
     curvature, summary = tables["normalization_curvature"], tables["normalization"]
     problems = list(dict.fromkeys(runs["problem"]))
     with_surface = list(dict.fromkeys(surface["problem"])) if len(surface) else []
@@ -165,9 +163,9 @@ def normalization_figure(tables, config):
             rows = part[part["scaling"] == scaling]
             if rows.empty:
                 continue
-            by_rate = rows.groupby("learning_rate")
-            steps = by_rate["steps_to_target"].median()
-            stable = by_rate["stable"].all()
+            rows = rows.sort_values("learning_rate")
+            steps = rows.set_index("learning_rate")["steps_to_target"]
+            stable = rows.set_index("learning_rate")["stable"].astype(bool)
             style = _line(i)
             ax.plot(steps.index, steps.values, label=scaling, color=style["color"], linewidth=1)
             ax.scatter(steps.index[stable.values], steps.values[stable.values], color=style["color"],
@@ -188,7 +186,7 @@ def normalization_figure(tables, config):
         ax.set_yscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("steps to target accuracy (median)")
-        target = part["target_accuracy"].iloc[0]
+        target = tables["normalization_runs"].query("problem == @problem")["target_accuracy"].iloc[0]
         ax.set_title(f"{problem}: steps to train accuracy {target:g}\n" + "\n".join(notes), fontsize=7)
         ax.legend(frameon=False, loc="lower right")
     fig.tight_layout()
@@ -200,7 +198,7 @@ def normalization_figure(tables, config):
         "gradient alone), median steps to the target training accuracy per learning "
         "rate (no point: never reached); filled markers are stable rates (the cost never rose), "
         "hollow ones unstable; the dotted line is the largest stable rate. Tables normalization_runs, "
-        "normalization, normalization_surface and normalization_curvature."
+        "normalization_rates, normalization, normalization_surface and normalization_curvature."
     )
     return fig, caption
 
@@ -243,25 +241,26 @@ def bias_variance_figure(tables, config):
 
 def learning_curves_figure(tables, config):
     """Train (dashed) and dev (solid) error against training-set size, per dataset."""
-    table = tables["learning_curves"]
+    table, runs = tables["learning_curve_summary"], tables["learning_curves"]
     datasets = list(dict.fromkeys(table["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3.0), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         part = table[table["dataset"] == dataset]
         for i, regularizer in enumerate(dict.fromkeys(part["regularizer"])):
-            rows = part[part["regularizer"] == regularizer].groupby("train_size")
+            rows = part[part["regularizer"] == regularizer].sort_values("train_size")
             style = _line(i)
-            ax.plot(rows["dev_error"].mean(), label=f"{regularizer}: dev", **style)
-            ax.plot(rows["train_error"].mean(), label=f"{regularizer}: train", linestyle="--", **style)
+            ax.plot(rows["train_size"], rows["dev_error"], label=f"{regularizer}: dev", **style)
+            ax.plot(rows["train_size"], rows["train_error"], label=f"{regularizer}: train", linestyle="--", **style)
         ax.set_xlabel("training examples")
         ax.set_ylabel("error (mean over seeds)")
-        ax.set_title(f"{dataset}: learning curves ({part['optimizer'].iloc[0]})")
+        optimizer = runs.loc[runs["dataset"] == dataset, "optimizer"].iloc[0]
+        ax.set_title(f"{dataset}: learning curves ({optimizer})")
         ax.legend(frameon=False)
     fig.tight_layout()
     caption = (
         "Learning curves: every size trains for the full set's number of steps. A wide gap that "
         "narrows as examples are added is variance (more data helps); curves that meet at a high "
-        "error are bias (more data does not). Table learning_curves."
+        "error are bias (more data does not). Tables learning_curves and learning_curve_summary."
     )
     return fig, caption
 
@@ -272,8 +271,8 @@ def learning_curves_figure(tables, config):
 
 def augmentation_figure(tables, config):
     """Train, dev and test accuracy per method, every seed and the mean."""
-    table = tables["augmentation"]
-    methods = list(dict.fromkeys(table["method"]))
+    table, summary = tables["augmentation"], tables["augmentation_summary"]
+    methods = list(dict.fromkeys(summary["method"]))
     fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(methods) + 1.4))
     parts = (("train_accuracy", "train (original images)"), ("dev_accuracy", "dev"), ("test_accuracy", "test"))
     for k, (column, label) in enumerate(parts):
@@ -283,19 +282,22 @@ def augmentation_figure(tables, config):
             values = table.loc[table["method"] == method, column].to_numpy(dtype=float)
             ax.scatter(values, np.full(len(values), i + offset), s=8, color=style["color"], alpha=0.5,
                        marker=style["marker"])
-            ax.plot([np.nanmean(values)], [i + offset], marker="|", markersize=10, color=style["color"],
+            mean = summary.loc[summary["method"] == method, column.replace("accuracy", "mean")].iloc[0]
+            ax.plot([mean], [i + offset], marker="|", markersize=10, color=style["color"],
                     label=label if i == 0 else None)
-    ax.set_yticks(range(len(methods)), [f"{m} ({table.loc[table['method'] == m, 'kind'].iloc[0]})" for m in methods])
+    ax.set_yticks(range(len(methods)), [f"{r.method} ({r.kind})" for r in summary.itertuples()])
     ax.invert_yaxis()
     ax.set_xlabel("accuracy")
-    steps = int(table["steps"].median())
-    ax.set_title(f"{table['dataset'].iloc[0]}: augmentation against regularizers (about {steps} steps each)")
+    low, high = int(summary["steps"].min()), int(summary["steps"].max())
+    # The summary's per-method median steps, as a range when the methods differ.
+    steps = f"{low} steps each" if low == high else f"{low} to {high} steps, median per method"
+    ax.set_title(f"{summary['dataset'].iloc[0]}: augmentation against regularizers ({steps})")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     caption = (
         "Data augmentation as a regularizer: each method trains the same network with the same "
         "optimizer, learning rate and number of steps; points are seeds, bars their mean. Training "
-        "accuracy is on the original images for every method. Table augmentation."
+        "accuracy is on the original images for every method. Tables augmentation and augmentation_summary."
     )
     return fig, caption
 

@@ -165,9 +165,7 @@ def _bias_variance(tables, config):
 
 
 def _learning_curves(tables, config):
-    from nnstudy.lectures.bias_variance import curve_summary
-
-    summary = pd.DataFrame(curve_summary(tables["learning_curves"].to_dict("records")))
+    summary = tables["learning_curve_summary"]
     findings = []
     for (dataset, regularizer), part in summary.groupby(["dataset", "regularizer"], sort=False):
         part = part.sort_values("train_size")
@@ -181,9 +179,7 @@ def _learning_curves(tables, config):
 
 
 def _augmentation(tables, config):
-    from nnstudy.lectures.augmentation import summary as method_summary
-
-    summary = pd.DataFrame(method_summary(tables["augmentation"].to_dict("records")))
+    summary = tables["augmentation_summary"]
     best = summary.loc[summary["dev_mean"].idxmax()]
     findings = [
         "Mean dev accuracy: " + ", ".join(f"{r.method} {r.dev_mean:.3f}" for r in summary.itertuples())
