@@ -55,7 +55,7 @@ def test_only_one_function_says_two_classes_mean_a_sigmoid():
         str(path.relative_to(REPO)) for path in SOURCES
         if re.search(r"n_classes == 2 else", path.read_text())
     ]
-    assert found == ["src/nnstudy/data/datasets.py"]
+    assert found == ["src/nnstudy/data/splits.py"]
 
 
 def _literal_defaults(path):
