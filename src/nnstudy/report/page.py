@@ -209,7 +209,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         by_section.setdefault(figure["section"], []).append(figure)
     levels = derived_tables.levels_of(config)
     runs = int(derived["run_labels"].shape[0])
-    selection = config.get("replication", True)
+    selection = config["replication"]
     rep = derived["replication_check"]
     checked = rep[rep["verdict"].isin(["match", "mismatch"])]
     return template.render(
