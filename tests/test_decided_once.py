@@ -122,3 +122,67 @@ def test_the_schedule_reaches_training_and_its_absence_is_a_constant_rate():
     decayed = grid.train_config({**study, "schedule": {"name": "step", "decay_rate": 0.5, "decay_interval": 2}},
                                 "d", "sgd", Splits)
     assert (decayed.schedule, decayed.decay_rate, decayed.decay_interval) == ("step", 0.5, 2)
+
+
+def _keys_with_defaults(node):
+    """Every key to which the schema gives a default, at any depth (lecture sections included)."""
+    keys = set()
+    if isinstance(node, dict):
+        for key, sub in (node.get("properties") or {}).items():
+            if isinstance(sub, dict) and "default" in sub:
+                keys.add(key)
+        for value in node.values():
+            keys |= _keys_with_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            keys |= _keys_with_defaults(value)
+    return keys
+
+
+SCHEMA_DEFAULTED_KEYS = _keys_with_defaults(SCHEMA)
+
+
+def _is_literal(node):
+    if isinstance(node, ast.Constant):
+        return node.value is not None
+    return isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set))
+
+
+def _get_of_defaulted_key(node):
+    """The key of ``x.get("<key>", ...)`` when the schema gives ``<key>`` a default, else None."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            and node.args and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in SCHEMA_DEFAULTED_KEYS):
+        return node.args[0].value
+    return None
+
+
+def repeated_schema_defaults(source):
+    """``.get("<key>", <literal>)`` and ``.get("<key>") or <literal>`` for a key the schema fills in."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _get_of_defaulted_key(node) and len(node.args) == 2 \
+                and _is_literal(node.args[1]):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and _get_of_defaulted_key(node.values[0]) \
+                and len(node.values[0].args) == 1 and any(_is_literal(v) for v in node.values[1:]):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_the_check_for_repeated_defaults_finds_both_forms_and_spares_other_dicts():
+    assert {"replication", "max_shift", "dev_fraction", "course_files_missing"} <= SCHEMA_DEFAULTED_KEYS
+    planted = 'a = options.get("max_shift", 1)\nb = config.get("replication") or True\nc = d.get("max_rotation", [])\n'
+    assert len(repeated_schema_defaults(planted)) == 3
+    unrelated = 'a = counts.get(v, 0)\nb = row.get("verdict", "")\nc = config.get("replication")\nd = e.get("dev_fraction", f)\n'
+    assert not repeated_schema_defaults(unrelated)
+
+
+def test_only_the_schema_holds_the_defaults_it_fills_in():
+    # A config that reaches the package went through config.validated: the
+    # schema's defaults are in it, so a fallback there is a second copy.
+    found = {
+        str(path.relative_to(REPO)): repeated_schema_defaults(path.read_text())
+        for path in SOURCES if path.name not in ("config.py", "config_doc.py")
+    }
+    assert not {path: lines for path, lines in found.items() if lines}

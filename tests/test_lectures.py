@@ -121,7 +121,9 @@ def test_variants_add_gains_to_the_matched_initializer():
 
 @pytest.fixture(scope="module")
 def scales_pair():
-    entry = {"source": "scales", "seed": 5, "params": {"n_samples": 300}, "target_accuracy": 0.75}
+    # Every key the schema fills in, as config.validated hands it over.
+    entry = {"source": "scales", "seed": 5, "params": {"n_samples": 300}, "dev_fraction": 0.2, "test_fraction": 0.2,
+             "hidden_layers": [], "hidden_activation": "relu", "initializer": "he", "target_accuracy": 0.75}
     return entry, normalization.both_scalings(entry)
 
 
@@ -324,7 +326,8 @@ def test_augmentation_trains_each_seed_on_the_study_split_of_that_seed(monkeypat
         return real(parts, *args)
 
     monkeypatch.setattr(augmentation, "run_batch", spy)
-    rows = augmentation.compare(config, "digits", "adam", ["none"], {"shift": {"copies": 1}}, [0, 1], 0.01)
+    shift = {"shift": {"copies": 1, "max_shift": 1, "max_rotation": 0}}  # with the schema's defaults
+    rows = augmentation.compare(config, "digits", "adam", ["none"], shift, [0, 1], 0.01)
     assert [(r["method"], r["seed"]) for r in rows] == [("none", 0), ("none", 1), ("shift", 0), ("shift", 1)]
     regularized, augmented = seen
     for seed in (0, 1):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from nnstudy.core import network
+from nnstudy.data import course_files
 from nnstudy.study import course_gradcheck, replication
 from nnstudy.errors import ConfigError
 
@@ -378,14 +379,16 @@ def test_every_variant_and_metric_is_reported():
 
 
 def test_course_files_name_what_the_chosen_experiments_read(tmp_path, monkeypatch):
+    # One list of files, the one the experiments run with, in their order.
+    assert list(course_files.REPLICATION_FILES) == list(replication.EXPERIMENTS)
     monkeypatch.delenv("NNSTUDY_DATA_DIR", raising=False)
-    assert replication.course_files(None) == []
-    assert replication.course_files(tmp_path, ["gradient_check", "regularization"]) == [tmp_path / "data.mat"]
-    assert replication.course_files(tmp_path) == [
+    assert course_files.replication_files(None) == []
+    assert course_files.replication_files(tmp_path, ["gradient_check", "regularization"]) == [tmp_path / "data.mat"]
+    assert course_files.replication_files(tmp_path) == [
         tmp_path / name for name in ("data.mat", "train_catvnoncat.h5", "test_catvnoncat.h5")
     ]
     monkeypatch.setenv("NNSTUDY_DATA_DIR", str(tmp_path))
-    assert replication.course_files(None, ["logistic_regression"]) == [
+    assert course_files.replication_files(None, ["logistic_regression"]) == [
         tmp_path / "train_catvnoncat.h5",
         tmp_path / "test_catvnoncat.h5",
     ]

@@ -51,39 +51,6 @@ def test_holm_matches_a_hand_worked_example():
     assert np.isnan(adjusted[0]) and adjusted[1] == pytest.approx(0.02)
 
 
-def test_rank_biserial_is_one_when_one_side_wins_every_pair():
-    assert stats.rank_biserial([0.1, 0.2, 0.3]) == 1.0
-    assert stats.rank_biserial([-0.1, -0.2]) == -1.0
-    # Ranks of |d|: 0.1 -> 1, 0.2 -> 2, 0.3 -> 3; (1 + 3 - 2) / 6.
-    assert stats.rank_biserial([0.1, -0.2, 0.3, 0.0]) == pytest.approx(2 / 6)
-    assert stats.rank_biserial([0.0, 0.0]) == 0.0
-
-
-def test_all_zero_differences_give_p_one_not_an_error():
-    assert stats.wilcoxon_signed_rank([0.0, 0.0, 0.0]) == (0.0, 1.0)
-    result = stats.paired_comparison([0.5, 0.5], [0.5, 0.5])
-    assert result["p_value"] == 1.0 and result["ties"] == 2
-
-
-def test_zero_differences_are_dropped_before_the_exact_test():
-    # Two ties and five positive differences: the exact p of the five, 2 / 2**5, as in Wilcoxon's test.
-    assert stats.wilcoxon_signed_rank([0.0, 1, 0.0, 2, 3, 4, 5])[1] == pytest.approx(2 / 32)
-    assert stats.paired_comparison([1, 2, 3, 4, 5, 7, 7], [0, 0, 0, 0, 0, 7, 7])["p_value"] == pytest.approx(2 / 32)
-
-
-def test_exact_wilcoxon_p_value_for_a_small_sample():
-    # Five positive differences: the exact two-sided p is 2 / 2**5.
-    assert stats.wilcoxon_signed_rank([1, 2, 3, 4, 5])[1] == pytest.approx(2 / 32)
-
-
-def test_bootstrap_interval_covers_the_mean_and_is_reproducible():
-    d = np.random.default_rng(0).normal(0.3, 1.0, 40)
-    low, high = stats.bootstrap_mean_interval(d)
-    assert low < d.mean() < high
-    assert (low, high) == stats.bootstrap_mean_interval(d)
-    assert all(math.isnan(v) for v in stats.bootstrap_mean_interval([1.0]))
-
-
 def test_performance_profile_of_a_hand_worked_table():
     scores = np.array(
         [
@@ -138,44 +105,16 @@ EFFECTS = {
 }
 
 
-def test_a_real_effect_is_detected_and_null_factors_are_not():
-    frame, levels = design(np.random.default_rng(1), EFFECTS)
-    table = stats.main_effects(frame, levels, UNITS, "score")
-    optimizer = table[table["factor"] == "optimizer"].set_index(["level_a", "level_b"])
-    assert optimizer.loc[("gd", "adam"), "significant"]
-    assert optimizer.loc[("momentum", "adam"), "significant"]
-    assert optimizer.loc[("gd", "adam"), "mean_difference"] == pytest.approx(-0.03, abs=0.005)
-    assert optimizer.loc[("gd", "adam"), "ci_low"] < -0.03 < optimizer.loc[("gd", "adam"), "ci_high"]
-    assert optimizer.loc[("gd", "adam"), "rank_biserial"] == -1.0
-    assert not optimizer.loc[("gd", "momentum"), "significant"]
-    assert not table[table["factor"] != "optimizer"]["significant"].any()
-
-
-def test_a_real_interaction_is_detected_and_absent_ones_are_not():
+def test_a_real_interaction_has_a_large_share_and_absent_ones_a_small_one():
     frame, levels = design(np.random.default_rng(2), EFFECTS)
     # Adam helps only with He weights: an optimizer x initializer interaction.
     boost = (frame["optimizer"] == "adam") & (frame["initializer"] == "he")
     frame.loc[boost, "score"] += 0.04
-    table = stats.interaction_contrasts(frame, levels, UNITS, "score")
-    significant = table[table["significant"]]
-    assert len(significant) > 0
-    pairs = set(zip(significant["factor_a"], significant["factor_b"]))
-    assert pairs == {("optimizer", "initializer")}
-    for row in significant.itertuples():
-        assert "adam" in (row.level_a1, row.level_a2) and "he" in (row.level_b1, row.level_b2)
     shares = stats.interaction_share(stats.two_way_means(frame, levels, UNITS, "score")).set_index(
         ["factor_a", "factor_b"]
     )["share"]
     assert shares[("optimizer", "initializer")] > 0.05
     assert shares[("optimizer", "regularizer")] < 0.05
-
-
-def test_wilcoxon_false_positive_rate_is_at_the_stated_level():
-    gen = np.random.default_rng(3)
-    trials = 600
-    rejections = sum(stats.wilcoxon_signed_rank(gen.normal(0, 1, 30))[1] <= 0.05 for _ in range(trials))
-    low, high = three_sigma_band(0.05, trials)
-    assert low <= rejections / trials <= high
 
 
 def test_holm_keeps_the_family_wise_error_rate_at_alpha():
@@ -190,19 +129,8 @@ def test_holm_keeps_the_family_wise_error_rate_at_alpha():
     assert uncorrected / trials > 0.3
 
 
-def test_power_for_a_moderate_effect_over_thirty_matched_units():
-    # A shift of 0.8 standard deviations of the paired difference, 30 units:
-    # the Wilcoxon test's power is about 0.97; require at least 0.9.
-    gen = np.random.default_rng(5)
-    trials = 300
-    detected = sum(stats.wilcoxon_signed_rank(gen.normal(0.8, 1, 30))[1] <= 0.05 for _ in range(trials))
-    assert detected / trials >= 0.9
-
-
-def test_friedman_and_profiles_rank_the_real_effect_first():
+def test_profiles_rank_the_real_effect_first():
     frame, levels = design(np.random.default_rng(6), EFFECTS)
-    assert stats.friedman(frame, "optimizer", levels["optimizer"], UNITS, "score")[1] < 0.001
-    assert stats.friedman(frame, "initializer", levels["initializer"], UNITS, "score")[1] > 0.01
     profile = stats.profiles(frame, levels, UNITS, "score", [0.0, 0.5])
     at_zero = profile[(profile["factor"] == "optimizer") & (profile["tau"] == 0.0)].set_index("level")
     assert at_zero.loc["adam", "fraction"] > 0.95
@@ -210,10 +138,8 @@ def test_friedman_and_profiles_rank_the_real_effect_first():
     assert set(profile["problems"]) == {6 * 5 * 3 * 3}
 
 
-def test_a_design_with_single_level_factors_gives_empty_tables_not_errors():
+def test_a_design_with_single_level_factors_gives_zero_shares_not_errors():
     frame, levels = design(np.random.default_rng(7), {"optimizer": {"adam": 0.0}, "initializer": {"he": 0.0},
                                                       "regularizer": {"none": 0.0}})
-    assert len(stats.main_effects(frame, levels, UNITS, "score")) == 0
-    assert len(stats.interaction_contrasts(frame, levels, UNITS, "score")) == 0
     shares = stats.interaction_share(stats.two_way_means(frame, levels, UNITS, "score"))
     assert (shares["share"] == 0).all()

@@ -15,8 +15,7 @@ import subprocess
 from pathlib import Path
 
 from nnstudy import paths
-from nnstudy.data import datasets
-from nnstudy.study import replication
+from nnstudy.data import course_files, datasets
 
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 SPECIFICATION = "https://w3id.org/ro/crate/1.1"
@@ -84,12 +83,9 @@ def study_inputs(config, config_files=()):
         if entry.get("path"):
             path = Path(entry["path"])
             paths += [path / datasets.CAT_TRAIN_FILE, path / datasets.CAT_TEST_FILE] if path.is_dir() else [path]
-    selection = config.get("replication", True)
+    selection = config["replication"]
     if selection:
-        names = list(replication.EXPERIMENTS) if selection is True else selection
-        folder = replication._resolve_data_dir(config.get("course_data_dir"))
-        if folder is not None:
-            paths += [folder / f for name in names for f in replication.EXPERIMENTS[name].files]
+        paths += course_files.replication_files(config.get("course_data_dir"), None if selection is True else selection)
     unique = dict.fromkeys(p.resolve() for p in paths if p.is_file())
     return list(unique)
 

@@ -89,13 +89,13 @@ def replication_sources(wildcards):
     reruns the replication; removing one does the same, and an edited one
     reruns it by its modification time.
     """
-    from nnstudy.study.replication import course_files
+    from nnstudy.data.course_files import replication_files
 
     experiments = config["replication"]
     chosen = None if isinstance(experiments, bool) else experiments
     return [
         str(path)
-        for path in course_files(config.get("course_data_dir"), chosen)
+        for path in replication_files(config.get("course_data_dir"), chosen)
         if path.is_file()
     ]
 

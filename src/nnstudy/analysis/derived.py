@@ -311,7 +311,7 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, seed_numbers, 
     run_data = read_run_files(run_files, seed_numbers)
     out = {"datasets": datasets}
     out["replication_check"] = replication_check(
-        inputs.get("replication"), config.get("replication", True), replication_skipped
+        inputs.get("replication"), config["replication"], replication_skipped
     )
     out["overview"] = overview_table(summary)
     out["recommendations"] = recommendations(summary, config)

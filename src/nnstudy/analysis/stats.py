@@ -3,34 +3,20 @@
 The study is a full factorial design: every initializer x regularizer x
 optimizer is trained on every dataset with every seed, and runs with the same
 dataset and seed number share their random draws (initial weights, batch
-orders, dropout masks). A *unit* is one (dataset, seed) pair; comparing two
-levels of a factor within a unit is a paired comparison.
+orders, dropout masks). A *unit* is one (dataset, seed) pair.
 
 Everything here takes plain arrays or tidy pandas frames and returns new ones;
-nothing reads or writes files. Conventions:
-
-* Paired tests are two-sided Wilcoxon signed-rank tests on the within-unit
-  differences (zero differences dropped, as in Wilcoxon's original test; a
-  comparison whose differences are all zero has p = 1).
-* Families of tests are corrected with Holm's step-down method, which keeps
-  the family-wise error rate at the nominal level under any dependence.
-* Effect sizes are the mean paired difference with a percentile bootstrap
-  interval over units, and the matched-pairs rank-biserial correlation
-  (+1: the first level wins every pair, -1: the second wins every pair).
+nothing reads or writes files: Holm's step-down correction (which keeps the
+family-wise error rate at the nominal level under any dependence), unit
+means, two-way tables of means and their interaction share, ranks within
+blocks and performance profiles. The paired tests, intervals and verdicts
+are in :mod:`nnstudy.analysis.comparisons` and :mod:`nnstudy.analysis.verdicts`.
 """
 
 import itertools
-import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
-
-ALPHA = 0.05
-COMPARISON_COLUMNS = ("n", "mean_difference", "ci_low", "ci_high", "median_difference", "wins", "losses", "ties",
-                      "statistic", "p_value", "rank_biserial")
-BOOTSTRAP_SAMPLES = 2000
-BOOTSTRAP_SEED = 20240601
 
 
 # ---------------------------------------------------------------------------
@@ -53,79 +39,6 @@ def holm(pvalues):
     scaled = p[order] * (m - np.arange(m))
     adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
     return adjusted
-
-
-def wilcoxon_signed_rank(differences):
-    """Two-sided Wilcoxon signed-rank test of a zero median: (statistic, p-value).
-
-    differences : (n,) paired differences. Zeros are dropped; with no
-    non-zero difference left the test has nothing to say and returns (0, 1).
-    """
-    d = np.asarray(differences, dtype=float)
-    # Dropped here, not left to zero_method: some SciPy versions fall back to the normal
-    # approximation when zeros are present, even for the few units where the exact test matters.
-    d = d[~np.isnan(d) & (d != 0)]
-    if d.size == 0:
-        return 0.0, 1.0
-    result = scipy_stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
-    return float(result.statistic), float(result.pvalue)
-
-
-def rank_biserial(differences):
-    """Matched-pairs rank-biserial correlation of paired differences, in [-1, 1].
-
-    (sum of ranks of positive differences - sum of ranks of negative ones) /
-    (sum of all ranks), ranking |differences| with zeros dropped. 0 when
-    every difference is zero.
-    """
-    d = np.asarray(differences, dtype=float)
-    d = d[~np.isnan(d) & (d != 0)]
-    if d.size == 0:
-        return 0.0
-    ranks = scipy_stats.rankdata(np.abs(d))
-    return float((ranks[d > 0].sum() - ranks[d < 0].sum()) / ranks.sum())
-
-
-def bootstrap_mean_interval(differences, level=0.95, samples=BOOTSTRAP_SAMPLES, seed=BOOTSTRAP_SEED):
-    """Percentile bootstrap interval of the mean of paired differences: (low, high).
-
-    Units are resampled with replacement; a fixed seed keeps the report
-    reproducible. NaN for fewer than two differences.
-    """
-    d = np.asarray(differences, dtype=float)
-    d = d[~np.isnan(d)]
-    if d.size < 2:
-        return math.nan, math.nan
-    gen = np.random.default_rng(seed)
-    means = d[gen.integers(0, d.size, size=(samples, d.size))].mean(axis=1)
-    tail = (1 - level) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return float(low), float(high)
-
-
-def paired_comparison(x, y):
-    """Compare paired samples ``x`` and ``y`` ((n,) each): a dict of test and effect sizes.
-
-    Keys: n, mean_difference (x - y), ci_low, ci_high, median_difference,
-    wins / losses / ties (of x against y), statistic, p_value, rank_biserial.
-    """
-    d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
-    d = d[~np.isnan(d)]
-    statistic, p_value = wilcoxon_signed_rank(d)
-    low, high = bootstrap_mean_interval(d)
-    return {
-        "n": int(d.size),
-        "mean_difference": float(d.mean()) if d.size else math.nan,
-        "ci_low": low,
-        "ci_high": high,
-        "median_difference": float(np.median(d)) if d.size else math.nan,
-        "wins": int((d > 0).sum()),
-        "losses": int((d < 0).sum()),
-        "ties": int((d == 0).sum()),
-        "statistic": statistic,
-        "p_value": p_value,
-        "rank_biserial": rank_biserial(d),
-    }
 
 
 def performance_profile(scores, taus):
@@ -159,89 +72,6 @@ def unit_means(frame, factors, units, value):
     """
     means = frame.groupby([*units, *factors], sort=False, observed=True)[value].mean()
     return means.unstack(list(factors))
-
-
-def compare_levels(frame, factor, levels, units, value):
-    """Every pair of levels of ``factor``, compared within units.
-
-    Returns one row per pair (level_a before level_b in ``levels``) with the
-    :func:`paired_comparison` columns; differences are level_a - level_b.
-    p-values are not yet corrected (see :func:`holm`).
-    """
-    wide = unit_means(frame, [factor], units, value)
-    rows = []
-    for a, b in itertools.combinations([l for l in levels if l in wide.columns], 2):
-        rows.append({"factor": factor, "level_a": a, "level_b": b, **paired_comparison(wide[a], wide[b])})
-    return pd.DataFrame(rows)
-
-
-def main_effects(frame, factors, units, value, alpha=ALPHA):
-    """Pairwise comparisons of the levels of every factor, Holm-corrected as one family.
-
-    factors : {factor: [levels in order]}. Adds ``p_holm`` and
-    ``significant`` (p_holm <= alpha) to the :func:`compare_levels` rows.
-    """
-    parts = [compare_levels(frame, f, levels, units, value) for f, levels in factors.items()]
-    parts = [p for p in parts if len(p)]
-    if not parts:  # every factor has a single level: nothing to compare
-        parts = [pd.DataFrame(columns=["factor", "level_a", "level_b", *COMPARISON_COLUMNS])]
-    table = pd.concat(parts, ignore_index=True)
-    table["p_holm"] = holm(table["p_value"].astype(float))
-    table["significant"] = table["p_holm"] <= alpha
-    return table
-
-
-def level_summary(frame, factors, units, value, level=0.95):
-    """Marginal mean of each level over units with a Student-t interval.
-
-    Returns factor, level, units, mean, ci_low, ci_high.
-    """
-    rows = []
-    for factor, levels in factors.items():
-        wide = unit_means(frame, [factor], units, value)
-        for name in levels:
-            if name not in wide.columns:
-                continue
-            x = wide[name].dropna().to_numpy()
-            mean = float(x.mean()) if x.size else math.nan
-            half = math.nan
-            if x.size > 1:
-                half = scipy_stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-            rows.append(
-                {"factor": factor, "level": name, "units": int(x.size), "mean": mean,
-                 "ci_low": mean - half, "ci_high": mean + half}
-            )
-    return pd.DataFrame(rows)
-
-
-def interaction_contrasts(frame, factors, units, value, alpha=ALPHA):
-    """2 x 2 interaction contrasts for every pair of factors, Holm-corrected as one family.
-
-    For factors F, G, levels a, b of F and c, d of G, the contrast within a
-    unit is ``(y[a, c] - y[b, c]) - (y[a, d] - y[b, d])``: how much the
-    advantage of a over b changes between c and d (zero without
-    interaction). y averages over the remaining factors. Returns one row per
-    contrast with the :func:`paired_comparison` columns (``mean_difference``
-    is the mean contrast), ``p_holm`` and ``significant``.
-    """
-    rows = []
-    for f, g in itertools.combinations(factors, 2):
-        wide = unit_means(frame, [f, g], units, value)
-        f_levels = [l for l in factors[f] if any(c[0] == l for c in wide.columns)]
-        g_levels = [l for l in factors[g] if any(c[1] == l for c in wide.columns)]
-        for a, b in itertools.combinations(f_levels, 2):
-            for c, d in itertools.combinations(g_levels, 2):
-                contrast = (wide[(a, c)] - wide[(b, c)]) - (wide[(a, d)] - wide[(b, d)])
-                result = paired_comparison(contrast, np.zeros(len(contrast)))
-                rows.append(
-                    {"factor_a": f, "level_a1": a, "level_a2": b,
-                     "factor_b": g, "level_b1": c, "level_b2": d, **result}
-                )
-    columns = ["factor_a", "level_a1", "level_a2", "factor_b", "level_b1", "level_b2", *COMPARISON_COLUMNS]
-    table = pd.DataFrame(rows, columns=columns)
-    table["p_holm"] = holm(table["p_value"].astype(float))
-    table["significant"] = table["p_holm"] <= alpha
-    return table
 
 
 def two_way_means(frame, factors, units, value):
@@ -299,21 +129,6 @@ def ranks_by_block(frame, factor, levels, block, value):
     ranks = wide.rank(axis=1, ascending=False, method="average")
     long = wide.stack().rename("mean").to_frame().join(ranks.stack().rename("rank"))
     return long.reset_index().rename(columns={factor: "level"})
-
-
-def friedman(frame, factor, levels, units, value):
-    """Friedman test of ``factor`` with units as blocks: (statistic, p-value).
-
-    NaN when there are fewer than three levels or two complete units.
-    """
-    wide = unit_means(frame, [factor], units, value)
-    wide = wide[[l for l in levels if l in wide.columns]].dropna()
-    if wide.shape[1] < 3 or wide.shape[0] < 2:
-        return math.nan, math.nan
-    if np.allclose(wide.to_numpy(), wide.to_numpy()[:, :1]):
-        return 0.0, 1.0
-    result = scipy_stats.friedmanchisquare(*(wide[c].to_numpy() for c in wide.columns))
-    return float(result.statistic), float(result.pvalue)
 
 
 def profiles(frame, factors, units, value, taus):

@@ -210,12 +210,6 @@ def heterogeneity(matrix):
     return test["statistic"], test["df1"], test["df2"], test["p_value"]
 
 
-def dataset_heterogeneity(differences):
-    """One-way ANOVA of per-seed differences across datasets (seeds as replicates): (F, df1, df2, p)."""
-    test = one_way_heterogeneity(_per_dataset_seeds(differences))
-    return test["statistic"], test["df1"], test["df2"], test["p_value"]
-
-
 def _per_dataset_seeds(differences):
     per_seed = differences.groupby(level=["dataset", "seed"]).mean().dropna()
     return [g.to_numpy() for _, g in per_seed.groupby(level="dataset")]

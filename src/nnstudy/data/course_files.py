@@ -23,14 +23,47 @@ skipped is left out, and says so).
 """
 
 import copy
+import os
 from pathlib import Path
 
-from nnstudy.data.datasets import FILE_SOURCES, MAT_FILE, source_files
+from nnstudy.data.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, FILE_SOURCES, MAT_FILE, source_files
 from nnstudy.errors import ConfigError
 
 # Where each file source's files are, relative to course_data_dir.
 COURSE_PATHS = {"mat": MAT_FILE, "cat": "."}
 MISSING_CHOICES = ("stand_in", "skip")
+# The replication stage's folder of course files when the study names none.
+DATA_DIR_VARIABLE = "NNSTUDY_DATA_DIR"
+# The course files each replication experiment reads, in the order its
+# function takes them (nnstudy.study.replication.EXPERIMENTS runs them); kept
+# here so that the provenance record lists them without importing the study.
+REPLICATION_FILES = {
+    "initialization": (),
+    "optimization": (),
+    "regularization": (MAT_FILE,),
+    "gradient_check": (),
+    "logistic_regression": (CAT_TRAIN_FILE, CAT_TEST_FILE),
+}
+
+
+def data_folder(data_dir=None):
+    """The replication's folder of course files: ``data_dir``, else $NNSTUDY_DATA_DIR, else None."""
+    if data_dir is None:
+        data_dir = os.environ.get(DATA_DIR_VARIABLE) or None
+    return None if data_dir is None else Path(data_dir)
+
+
+def replication_files(data_dir=None, experiments=None):
+    """The course files the chosen replication experiments read, present or not.
+
+    ``data_dir`` as for :func:`data_folder`; ``experiments`` are names of
+    :data:`REPLICATION_FILES` (default all). No files without a data folder.
+    """
+    data_dir = data_folder(data_dir)
+    names = list(REPLICATION_FILES) if experiments is None else list(experiments)
+    if data_dir is None:
+        return []
+    return [data_dir / file for name in names for file in REPLICATION_FILES[name]]
 
 
 def course_path(source, course_data_dir):
@@ -56,7 +89,7 @@ def resolve(config):
     """
     config = copy.deepcopy(config)
     data_dir = config.get("course_data_dir")
-    mode = config.get("course_files_missing", "stand_in")
+    mode = config["course_files_missing"]
     datasets, renamed, skipped, notes = {}, {}, [], []
     for name, entry in config["datasets"].items():
         stand_in = entry.pop("stand_in", None)

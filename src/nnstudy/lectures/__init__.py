@@ -112,7 +112,7 @@ def check_lectures(config):
     if "classic_init" in lectures:
         _dataset(config, "classic_init.dataset", lectures["classic_init"]["dataset"])
     if "bias_variance" in lectures:
-        for name in lectures["bias_variance"].get("bayes_error", {}):
+        for name in lectures["bias_variance"]["bayes_error"]:
             _dataset(config, "bias_variance.bayes_error", name)
     if "learning_curves" in lectures:
         section = lectures["learning_curves"]

@@ -169,8 +169,8 @@ def compare(config, name, optimizer, regularizers, augmentations, seeds, learnin
         for seed in seeds:
             gen = np.random.default_rng([model_seed(name, "augmentation"), offset, seed])
             X_aug, y_aug = augment(
-                raws[seed].X_train, raws[seed].y_train, gen, options["copies"], options.get("max_shift", 1),
-                options.get("max_rotation", 0.0),
+                raws[seed].X_train, raws[seed].y_train, gen, options["copies"], options["max_shift"],
+                options["max_rotation"],
             )
             enlarged.append(standardized_with(replace(raws[seed], X_train=X_aug, y_train=y_aug), stats[seed]))
         m_aug = X_aug.shape[1]

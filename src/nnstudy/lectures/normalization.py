@@ -84,8 +84,8 @@ def raw_splits(entry):
     """
     source = entry["source"]
     check_choice("source", source, tuple(SOURCES) + tuple(datasets.GENERATORS))
-    seed = entry.get("seed", 0)
-    dev, test = entry.get("dev_fraction", 0.2), entry.get("test_fraction", 0.2)
+    seed = entry["seed"]
+    dev, test = entry["dev_fraction"], entry["test_fraction"]
     if source in datasets.GENERATORS:
         return datasets.make_dataset(source, seed, entry.get("params") or None, dev, test, standardize=False)
     X, y = SOURCES[source](seed, **(entry.get("params") or {}))
@@ -112,10 +112,10 @@ def rate_sweep(problem, splits, scaling, entry, learning_rates, seeds, *, steps)
     above the entry's ``target_accuracy`` (NaN if never reached within
     ``steps``).
     """
-    arch = architecture_for(splits, entry.get("hidden_layers", []), entry.get("hidden_activation", "relu"))
+    arch = architecture_for(splits, entry["hidden_layers"], entry["hidden_activation"])
     rates = [r for r in learning_rates for _ in seeds]
     model_seeds = [s for _ in learning_rates for s in seeds]
-    params = initialize(arch.layer_sizes, entry.get("initializer", "he"), model_seeds, inputs=splits.X_train,
+    params = initialize(arch.layer_sizes, entry["initializer"], model_seeds, inputs=splits.X_train,
                         hidden_activation=arch.hidden_activation)
     result = train(
         params,
@@ -291,7 +291,7 @@ def surface(problem, pair, points, radius):
 
 def has_surface(entry, n_features):
     """Whether a problem is a two-weight model (no hidden layer, two features)."""
-    return not entry.get("hidden_layers") and n_features == 2
+    return not entry["hidden_layers"] and n_features == 2
 
 
 def run(problems, learning_rates, seeds, *, steps, surface_points, surface_radius):

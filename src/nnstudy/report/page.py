@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from nnstudy import io
-from nnstudy.analysis import derived as derived_tables, stats, tables
+from nnstudy.analysis import comparisons, derived as derived_tables, tables, verdicts
 from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD, FACTORS, REFERENCE_INITIALIZER
 from nnstudy.analysis.interactions import interaction_sentences
 from nnstudy.analysis.replication_check import MATCH_TOLERANCE
@@ -209,7 +209,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         by_section.setdefault(figure["section"], []).append(figure)
     levels = derived_tables.levels_of(config)
     runs = int(derived["run_labels"].shape[0])
-    selection = config.get("replication", True)
+    selection = config["replication"]
     rep = derived["replication_check"]
     checked = rep[rep["verdict"].isin(["match", "mismatch"])]
     return template.render(
@@ -240,9 +240,9 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
             "target_fraction": TARGET_FRACTION,
             "bias_variance_threshold": BIAS_VARIANCE_THRESHOLD,
             "match_tolerance": MATCH_TOLERANCE,
-            "bootstrap_samples": stats.BOOTSTRAP_SAMPLES,
+            "bootstrap_samples": comparisons.BOOTSTRAP_SAMPLES,
             "rope": config["analysis"]["rope"],
-            "alpha": stats.ALPHA,
+            "alpha": verdicts.ALPHA,
             "top_combinations": TOP_COMBINATIONS,
             "combinations": int(len(derived["combination_ranks"])),
             "reference_initializer": derived["regularizer_weight_norms"]["initializer"].iloc[0]

@@ -36,8 +36,6 @@ the global generator by design, as the course does.
 """
 
 import contextlib
-import os
-from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -45,11 +43,11 @@ import pandas as pd
 
 from nnstudy.core import batches, gradcheck, network, training
 from nnstudy.study import course_gradcheck
-from nnstudy.data.datasets import CAT_TEST_FILE, CAT_TRAIN_FILE, MAT_FILE, load_cat_h5, load_mat
+from nnstudy.data.course_files import DATA_DIR_VARIABLE, REPLICATION_FILES, data_folder
+from nnstudy.data.datasets import load_cat_h5, load_mat
 from nnstudy.errors import check_choice, invalid
 from nnstudy.core.optimizers import make_optimizer
 
-DATA_DIR_VARIABLE = "NNSTUDY_DATA_DIR"
 COLUMNS = ("experiment", "variant", "metric", "value")
 
 # ---------------------------------------------------------------------------
@@ -401,33 +399,15 @@ class Experiment(NamedTuple):
 
 
 EXPERIMENTS = {
-    "initialization": Experiment(run_initialization, (), INITIALIZATION),
-    "optimization": Experiment(run_optimization, (), OPTIMIZATION),
-    "regularization": Experiment(run_regularization, (MAT_FILE,), REGULARIZATION),
-    "gradient_check": Experiment(run_gradient_check, (), GRADIENT_CHECK),
-    "logistic_regression": Experiment(
-        run_logistic_regression, (CAT_TRAIN_FILE, CAT_TEST_FILE), LOGISTIC_REGRESSION
-    ),
+    name: Experiment(run, REPLICATION_FILES[name], settings)
+    for name, run, settings in (
+        ("initialization", run_initialization, INITIALIZATION),
+        ("optimization", run_optimization, OPTIMIZATION),
+        ("regularization", run_regularization, REGULARIZATION),
+        ("gradient_check", run_gradient_check, GRADIENT_CHECK),
+        ("logistic_regression", run_logistic_regression, LOGISTIC_REGRESSION),
+    )
 }
-
-
-def _resolve_data_dir(data_dir):
-    if data_dir is None:
-        data_dir = os.environ.get(DATA_DIR_VARIABLE) or None
-    return None if data_dir is None else Path(data_dir)
-
-
-def course_files(data_dir=None, experiments=None):
-    """The course files the chosen experiments read, present or not.
-
-    ``data_dir`` and ``experiments`` as for :func:`run_all`; no files without
-    a data folder.
-    """
-    data_dir = _resolve_data_dir(data_dir)
-    names = list(EXPERIMENTS) if experiments is None else list(experiments)
-    if data_dir is None:
-        return []
-    return [data_dir / file for name in names for file in EXPERIMENTS[name].files]
 
 
 def run_all(data_dir=None, experiments=None):
@@ -444,7 +424,7 @@ def run_all(data_dir=None, experiments=None):
     names = list(EXPERIMENTS) if experiments is None else list(experiments)
     for name in names:
         check_choice("experiment", name, EXPERIMENTS)
-    data_dir = _resolve_data_dir(data_dir)
+    data_dir = data_folder(data_dir)
     rows, skipped = [], []
     for name in names:
         experiment = EXPERIMENTS[name]
