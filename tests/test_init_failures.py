@@ -102,3 +102,9 @@ def test_zeros_have_rank_0_and_only_zero_gradients_a_constant_rank_1_and_he_full
     assert (constant["zero_gradients"] < 1.0).all()
     he = part[(part["initializer"] == "he") & (part["layer"] < 3)]
     assert (he["effective_rank"] > 0.5 * he["full_rank"]).all() and (he["effective_rank"] > 1.5).all()
+    # The hidden representations say the same on the data: nothing, one direction, many.
+    hidden = part["layer"] < 3
+    assert (zeros.loc[hidden, "representation_rank"] == 0).all()
+    np.testing.assert_allclose(constant.loc[hidden, "representation_rank"], 1.0, atol=1e-6)
+    assert (he["representation_rank"] > 1.5).all()
+    assert part.loc[~hidden, "representation_rank"].isna().all()

@@ -134,8 +134,10 @@ def diagnostics_rows(splits, arch, params, *, steps, learning_rate, record_every
     """One model trained by full-batch gradient descent, measured every ``record_every`` steps.
 
     One row per record and weight layer: the effective rank of W_l (and the
-    largest it could be) and the fraction of the entries of the cost's
-    gradient with respect to W_l that are exactly 0.
+    largest it could be), the effective rank of the layer's hidden
+    representation on the training inputs (its activations, n_l x m; NaN for
+    the output layer) and the fraction of the entries of the cost's gradient
+    with respect to W_l that are exactly 0.
     """
     Y = one_hot_targets(splits.y_train, splits.n_classes)
     data = TrainData(splits.X_train, Y, splits.y_train)
@@ -144,11 +146,15 @@ def diagnostics_rows(splits, arch, params, *, steps, learning_rate, record_every
     while True:
         logits, cache = network.forward(params, splits.X_train, arch)
         grads = network.backward(params, cache, logits, Y, arch)
+        hidden = hidden_activations(params, splits.X_train, arch)
         for l in range(1, arch.n_layers + 1):
             W = params[f"W{l}"][0]
+            A = hidden[l - 1] if l < arch.n_layers else None
             rows.append({
                 "activation": arch.hidden_activation, "initializer": label, "step": step, "layer": l,
                 "effective_rank": effective_rank(W), "full_rank": min(W.shape),
+                "representation_rank": effective_rank(A) if A is not None else float("nan"),
+                "representation_full_rank": min(A.shape) if A is not None else 0,
                 "zero_gradients": float(np.mean(grads[f"W{l}"] == 0.0)),
             })
         if step >= steps:

@@ -294,12 +294,15 @@ def _init_failures(tables, config):
         findings.append(
             f"{activation}, {initializer}, after {int(part['step'].iloc[0])} steps: effective rank of the weights "
             + ", ".join(f"{r.effective_rank:.3g} of {r.full_rank}" for r in part.itertuples())
-            + " (layer 1 first); exactly-zero weight gradients "
+            + " (layer 1 first); of the hidden representations on the training inputs "
+            + ", ".join(f"{r.representation_rank:.3g} of {r.representation_full_rank}"
+                        for r in part.itertuples() if r.representation_full_rank > 0)
+            + "; exactly-zero weight gradients "
             + ", ".join(f"{r.zero_gradients:.0%}" for r in part.itertuples()) + "."
         )
     return findings, {"Zeros, constant and He at initialization and after training": symmetry,
                       "Both costs along the x10 run": saturation,
-                      "Effective rank of each layer's weights and exactly-zero gradients over training": diagnostics}
+                      "Effective rank of each layer's weights and hidden representation, and exactly-zero gradients, over training": diagnostics}
 
 
 FINDINGS = {
