@@ -9,13 +9,13 @@ the folder (configuration files, course data) with its checksum. Repositories
 such as Zenodo or WorkflowHub keep the file beside the data it describes.
 """
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
 
 from nnstudy import paths
 from nnstudy.data import course_files, datasets
+from nnstudy.data.files import file_sha256 as sha256
 
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 SPECIFICATION = "https://w3id.org/ro/crate/1.1"
@@ -46,15 +46,6 @@ def git_state(repo_dir):
     except (OSError, subprocess.SubprocessError):
         return "unknown", None
     return commit, bool(status.strip())
-
-
-def sha256(path):
-    """The hex SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_entity(path, crate_id):

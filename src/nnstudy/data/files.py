@@ -6,6 +6,7 @@ Each loader checks everything it reads and raises
 package layout. SciPy and h5py are imported inside the loaders.
 """
 
+import hashlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -181,9 +182,7 @@ def source_files(name, path=None):
 
 
 def file_sha256(path):
-    """The SHA-256 of a file's bytes, in hex."""
-    import hashlib
-
+    """The SHA-256 of a file's bytes, in hex, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
