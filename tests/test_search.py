@@ -75,3 +75,22 @@ def test_a_budget_is_the_prefix_of_a_larger_one():
 def test_a_bad_dimension_is_refused_by_name(entry, named):
     with pytest.raises(ConfigError, match=named):
         search.trials({"learning_rate": entry}, 4, seed=0)
+
+
+@pytest.mark.parametrize("name", list(SPACE))
+def test_position_undoes_the_scale(name):
+    dim = search.dimension(name, SPACE[name])
+    if dim.scale == "int":
+        assert dim.position(dim.low) == 0 and dim.position(dim.high) == 1
+        return
+    u = np.array([0.0, 0.05, 0.5, 0.95])
+    np.testing.assert_allclose(dim.position(dim.value(u)), u, atol=1e-12)
+
+
+def test_a_value_in_the_outer_tenth_of_its_scale_is_at_the_edge():
+    rate = search.dimension("learning_rate", SPACE["learning_rate"])
+    # On a log scale from 1e-4 to 3, 1.8 sits at position 0.95 and 3e-4 at 0.107.
+    assert rate.at_edge(1.8) and rate.at_edge(1.1e-4)
+    assert not rate.at_edge(3e-4) and not rate.at_edge(0.01)
+    beta = search.dimension("beta1", SPACE["beta1"])
+    assert beta.at_edge(0.9985) and not beta.at_edge(0.99) and not beta.at_edge(0.9)

@@ -42,6 +42,26 @@ def _int(low, high, u):
 
 SCALES = {"log": _log, "log1m": _log1m, "linear": _linear, "int": _int}
 
+# The Playbook's warning zone: a chosen value in the outer tenth of its
+# dimension's range (on the dimension's scale) suggests the range is too narrow.
+EDGE_MARGIN = 0.1
+
+
+def _log_position(low, high, v):
+    return (np.log(v) - np.log(low)) / (np.log(high) - np.log(low))
+
+
+def _log1m_position(low, high, v):
+    return 1.0 - _log_position(1.0 - high, 1.0 - low, 1.0 - v)
+
+
+def _linear_position(low, high, v):
+    return (v - low) / (high - low)
+
+
+POSITIONS = {"log": _log_position, "log1m": _log1m_position, "linear": _linear_position,
+             "int": _linear_position}
+
 
 @dataclass(frozen=True)
 class Dimension:
@@ -53,6 +73,15 @@ class Dimension:
     def value(self, u):
         """Map unit-interval coordinates ``u`` to this dimension's values."""
         return SCALES[self.scale](self.low, self.high, np.asarray(u, dtype=float))
+
+    def position(self, value):
+        """Where ``value`` lies in this dimension's range on its scale: 0 at low, 1 at high."""
+        return POSITIONS[self.scale](self.low, self.high, np.asarray(value, dtype=float))
+
+    def at_edge(self, value):
+        """Whether ``value`` lies within the outer :data:`EDGE_MARGIN` of the range."""
+        position = float(self.position(value))
+        return position < EDGE_MARGIN or position > 1.0 - EDGE_MARGIN
 
 
 def dimension(name, entry):
