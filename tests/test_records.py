@@ -65,6 +65,6 @@ def test_only_the_tuning_job_applies_the_choosing_rule():
     users = [
         str(path.relative_to(PACKAGE.parents[1]))
         for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parents[1] / "workflow" / "scripts").glob("*.py")]
-        if "choose_learning_rate(" in path.read_text() and path.name != "grid.py"
+        if "choose_learning_rate(" in path.read_text() and path.name != "tuning.py"
     ]
     assert users == ["workflow/scripts/tune.py"]

@@ -38,6 +38,20 @@ def chosen_rate(dataset="{dataset}", optimizer="{optimizer}"):
     return f"{RESULTS}/tuning/{dataset}/{optimizer}.chosen.json"
 
 
+def search_trials(dataset="{dataset}", optimizer="{optimizer}", regularizer="{regularizer}"):
+    """One row per (unit, trial, tuning seed) of a search tuning job."""
+    return f"{RESULTS}/tuning/{dataset}/{optimizer}/{regularizer}.trials.csv"
+
+
+def search_chosen(dataset="{dataset}", optimizer="{optimizer}", regularizer="{regularizer}"):
+    """The configuration a search tuning job chose for each of its units: what training reads."""
+    return f"{RESULTS}/tuning/{dataset}/{optimizer}/{regularizer}.chosen.csv"
+
+
+def search_timing(dataset="{dataset}", optimizer="{optimizer}", regularizer="{regularizer}"):
+    return f"{RESULTS}/timings/search/{dataset}/{optimizer}/{regularizer}.json"
+
+
 def tune_timing(dataset="{dataset}", optimizer="{optimizer}"):
     return f"{RESULTS}/timings/tune/{dataset}/{optimizer}.json"
 

@@ -3,7 +3,7 @@
 The keys of a run, and the learning rate the tuning job chose for one
 (dataset, optimizer): written once by that job, read by every consumer
 (training, the variance decomposition, the lecture stages, the tables), so
-that the rule choosing it (:func:`nnstudy.study.grid.choose_learning_rate`)
+that the rule choosing it (:func:`nnstudy.study.tuning.choose_learning_rate`)
 runs in one place only.
 """
 

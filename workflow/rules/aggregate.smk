@@ -73,3 +73,22 @@ rule aggregate:
         config={k: v for k, v in config.items() if k != "lectures"},
     script:
         "../scripts/aggregate.py"
+
+
+rule tuning_tables:
+    input:
+        trials=[paths.search_trials(**c) for c in cells()],
+        chosen=[paths.search_chosen(**c) for c in cells()],
+    output:
+        trials=paths.table("tuning_trials"),
+        chosen=paths.table("tuning_chosen"),
+    log:
+        "logs/tuning_tables.log",
+    benchmark:
+        "benchmarks/tuning_tables.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config={k: v for k, v in config.items() if k != "lectures"},
+    script:
+        "../scripts/tuning_tables.py"

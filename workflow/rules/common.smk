@@ -26,6 +26,9 @@ DATASETS = list(config["datasets"])
 OPTIMIZERS = list(config["optimizers"])
 REGULARIZERS = list(config["regularizers"])
 TUNE = config["learning_rates"]["tune"]
+# The search protocol tunes every combination (the search rule); the grid
+# protocol gives each (dataset, optimizer) the learning_rates grid's rate.
+SEARCH = config["tuning"]["protocol"] == "search"
 
 
 wildcard_constraints:
@@ -124,7 +127,13 @@ def cell_config(wildcards):
     """
     sliced = {
         key: config[key]
-        for key in ("seeds", "hidden_activation", "initializers", "learning_rates")
+        for key in (
+            "seeds",
+            "hidden_activation",
+            "initializers",
+            "learning_rates",
+            "tuning",
+        )
         if key in config
     }
     sliced["schedule"] = config.get("schedule", {})
@@ -170,7 +179,12 @@ def variance_chosen_rate(wildcards):
 
 
 def chosen_rate(wildcards):
-    """The rate the tuning job chose for the cell's (dataset, optimizer) (none without tuning)."""
+    """What the cell's tuning job chose: its chosen table (search protocol), or
+    the (dataset, optimizer)'s rate (grid protocol; none with fixed rates)."""
+    if SEARCH:
+        return paths.search_chosen(
+            wildcards.dataset, wildcards.optimizer, wildcards.regularizer
+        )
     if TUNE:
         return paths.chosen_rate(wildcards.dataset, wildcards.optimizer)
     return []
@@ -188,6 +202,8 @@ def final_outputs():
     outputs = [paths.table(t) for t in tables]
     outputs += [paths.table("summary", "md"), paths.table("summary", "tex")]
     outputs.append(paths.vectorization_timings())
+    if SEARCH:
+        outputs += [paths.table("tuning_trials"), paths.table("tuning_chosen")]
     if config["replication"]:
         outputs.append(paths.table("replication"))
     if config.get("variance_decomposition"):

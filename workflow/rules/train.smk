@@ -21,6 +21,28 @@ rule tune:
         "../scripts/tune.py"
 
 
+rule search:
+    input:
+        data=paths.dataset_file(),
+        # ancient: see the train rule.
+        gradcheck=ancient(paths.gradcheck_table()),
+        network=paths.network_settings(),
+    output:
+        trials=paths.search_trials(),
+        chosen=paths.search_chosen(),
+        timing=paths.search_timing(),
+    log:
+        "logs/search/{dataset}/{optimizer}/{regularizer}.log",
+    benchmark:
+        "benchmarks/search/{dataset}/{optimizer}/{regularizer}.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=cell_config,
+    script:
+        "../scripts/search.py"
+
+
 rule train:
     input:
         data=paths.dataset_file(),

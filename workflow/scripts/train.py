@@ -7,8 +7,8 @@ from common import start_log
 log = start_log(snakemake)
 
 import nnstudy
-from nnstudy import io, records
-from nnstudy.study import grid as study
+from nnstudy import io
+from nnstudy.study import grid as study, tuning
 
 start = time.perf_counter()
 config = snakemake.params.config
@@ -17,10 +17,12 @@ optimizer = snakemake.wildcards.optimizer
 regularizer = snakemake.wildcards.regularizer
 
 pool = io.read_pool(snakemake.input.data)
-learning_rate = records.study_rate(config, optimizer, snakemake.input.chosen or None)
-log.info("%s / %s / %s: learning rate %g", dataset, optimizer, regularizer, learning_rate)
+chosen = snakemake.input.chosen or None
+hyperparameters = tuning.study_hyperparameters(config, optimizer, regularizer, chosen)
+for initializer, values in hyperparameters.items():
+    log.info("%s / %s / %s / %s: %s", dataset, initializer, optimizer, regularizer, values)
 
-outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, pool, learning_rate)
+outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, pool, hyperparameters)
 io.write_run(
     snakemake.output.run,
     outcome,

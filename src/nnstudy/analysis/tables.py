@@ -167,6 +167,12 @@ def gradcheck_table(files):
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
 
 
+def tuning_table(files, config):
+    """The search tuning jobs' trial rows (or chosen rows), in the configuration's order."""
+    frame = pd.concat([pd.read_csv(f, keep_default_na=False, na_values=["nan"]) for f in files], ignore_index=True)
+    return order_rows(frame, config)
+
+
 def timings_table(files):
     return pd.DataFrame([json.loads(open(f).read()) for f in files])
 

@@ -25,6 +25,9 @@ class ModelSpec:
     ``seed`` feeds the initial weights, and the mini-batch order and dropout
     masks unless ``shuffle_seed`` or ``dropout_seed`` name other seeds, so
     that one source of randomness can vary while the others stay fixed.
+    The optimizer's hyperparameters (``beta`` ... ``epsilon``) are the
+    batch's own unless a model names its own: a tuning batch gives every
+    model its own.
     """
 
     initializer: str
@@ -36,6 +39,10 @@ class ModelSpec:
     patience: int = 0
     shuffle_seed: int | None = None
     dropout_seed: int | None = None
+    beta: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    epsilon: float | None = None
 
     def stream_seeds(self):
         """The seeds of the (init, shuffle, dropout) streams."""
@@ -63,6 +70,27 @@ class BatchOutcome:
             row.update({k: v[s].item() for k, v in self.metrics.items()})
             rows.append(row)
         return rows
+
+
+# The optimizer hyperparameters a ModelSpec may set for itself.
+OPTIMIZER_FIELDS = ("beta", "beta1", "beta2", "epsilon")
+
+
+def per_model_optimizer_params(optimizer_params, specs):
+    """The batch's optimizer hyperparameters, as (S,) arrays where a model sets its own.
+
+    A model that leaves a hyperparameter unset takes the batch's value.
+    """
+    merged = dict(optimizer_params)
+    for key in OPTIMIZER_FIELDS:
+        own = [getattr(spec, key) for spec in specs]
+        if all(value is None for value in own):
+            continue
+        shared = optimizer_params.get(key)
+        if shared is None and None in own:
+            raise ValueError(f"{key} is set for some models of the batch only, and the batch has no value")
+        merged[key] = np.array([shared if value is None else value for value in own], dtype=float)
+    return merged
 
 
 def architecture_for(splits, hidden_layers, hidden_activation="relu"):
@@ -158,7 +186,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="
     result = train(
         params,
         arch,
-        make_optimizer(optimizer, **optimizer_params),
+        make_optimizer(optimizer, **per_model_optimizer_params(optimizer_params, specs)),
         train_data(splits),
         config,
         learning_rate=[s.learning_rate for s in specs],

@@ -17,15 +17,15 @@ result depends on the order jobs run in.
 Training jobs import only numpy and h5py; tables (pandas) are built later.
 """
 
-import math
 import zlib
 
 import numpy as np
 
 from nnstudy.core import batches, engines, network, optimizers, rng
 from nnstudy.data import datasets
-from nnstudy.errors import ConfigError, check_choice, invalid
-from nnstudy.study.experiment import ModelSpec, architecture_for, run_batch
+from nnstudy.errors import check_choice, invalid
+from nnstudy.study import search
+from nnstudy.study.experiment import OPTIMIZER_FIELDS, ModelSpec, architecture_for, run_batch
 from nnstudy.core.gradcheck import gradient_check
 from nnstudy.core.initializers import INITIALIZERS, initialize
 from nnstudy.core.optimizers import OPTIMIZERS
@@ -66,12 +66,25 @@ def check_config(config):
         if len(decomposition.get("seeds") or seeds) < 2:
             raise invalid("variance_decomposition.seeds", decomposition.get("seeds") or seeds,
                           "at least two seeds (the study's seeds when not given)")
+    _check_tuning(config)
     rates = config["learning_rates"]
     if not rates["tune"]:
         missing = [o for o in config["optimizers"] if o not in rates.get("fixed", {})]
         if missing:
             raise invalid("learning_rates.fixed", rates.get("fixed"), f"a rate for {missing}")
     return config
+
+
+def _check_tuning(config):
+    tuning = config.get("tuning")
+    if not tuning or tuning["protocol"] != "search":
+        return
+    search.dimensions(tuning["space"])  # each range checked against its scale
+    shared = sorted(set(tuning["seeds"]) & set(config["seeds"]))
+    if shared:
+        raise invalid("tuning.seeds", tuning["seeds"], f"seeds disjoint from the study's seeds (both have {shared})")
+    if not tuning["per_initializer"]:
+        check_choice("tuning.reference_initializer", tuning["reference_initializer"], config["initializers"])
 
 
 def model_seed(dataset, seed):
@@ -166,23 +179,33 @@ def cell_runs(config):
     return [(init, seed) for init in config["initializers"] for seed in config["seeds"]]
 
 
-def grid_specs(config, name, regularizer, learning_rate):
-    """Every initializer x seed of one (dataset, regularizer) cell."""
+# The regularizer strengths a unit's values may set (the rest of ModelSpec's
+# per-model settings come from the regularizer's configuration).
+REGULARIZER_FIELDS = ("lambd", "keep_prob", "patience")
+
+
+def unit_spec(config, name, initializer, seed, regularizer, values):
+    """The ModelSpec of one model: seed number ``seed``, trained with ``values``.
+
+    values : {learning_rate, and any of lambd, keep_prob, patience, beta,
+        beta1, beta2, epsilon}; what it leaves out comes from the
+        configuration of the regularizer and the optimizer.
+    """
     settings = regularizer_settings(regularizer, **config["regularizers"][regularizer])
-    scales = {init: (options or {}).get("scale") for init, options in config["initializers"].items()}
+    settings.update({k: values[k] for k in REGULARIZER_FIELDS if k in values})
+    own = {k: values[k] for k in OPTIMIZER_FIELDS if k in values}
+    scale = (config["initializers"][initializer] or {}).get("scale")
+    return ModelSpec(initializer, model_seed(name, seed), values["learning_rate"], scale, **settings, **own)
+
+
+def grid_specs(config, name, regularizer, hyperparameters):
+    """Every initializer x seed of one (dataset, regularizer) cell.
+
+    hyperparameters : {initializer: values} (see :func:`unit_spec`).
+    """
     return [
-        ModelSpec(init, model_seed(name, seed), learning_rate, scales[init], **settings)
+        unit_spec(config, name, init, seed, regularizer, hyperparameters[init])
         for init, seed in cell_runs(config)
-    ]
-
-
-def tuning_specs(config, name):
-    """He initialization, no regularization, every rate of the grid x tuning seed."""
-    tuning = config["learning_rates"]
-    return [
-        ModelSpec("he", model_seed(name, seed), rate)
-        for rate in tuning["grid"]
-        for seed in tuning["seeds"]
     ]
 
 
@@ -201,55 +224,15 @@ def train_specs(config, name, optimizer, splits, specs):
     )
 
 
-def tune(config, name, optimizer, pool):
-    """Train the learning-rate grid, each tuning seed on its own split; one row per (rate, seed)."""
-    tuning = config["learning_rates"]
-    seed_numbers = [seed for _ in tuning["grid"] for seed in tuning["seeds"]]
-    splits = replicate_splits(pool, name, seed_numbers)
-    outcome = train_specs(config, name, optimizer, splits, tuning_specs(config, name))
-    dev_cost = outcome.result.history["dev_cost"][:, -1]
-    return [
-        {
-            "dataset": name,
-            "optimizer": optimizer,
-            "learning_rate": spec.learning_rate,
-            "seed": spec.seed,
-            "status": row["status"],
-            "train_accuracy": row["train_accuracy"],
-            "dev_accuracy": row["dev_accuracy"],
-            "dev_cost": float(dev_cost[s]),
-        }
-        for s, (spec, row) in enumerate(zip(outcome.specs, outcome.rows()))
-    ]
-
-
-def choose_learning_rate(rows):
-    """The rate with the best mean dev accuracy; ties go to the lower mean dev cost.
-
-    A rate with any diverged seed is never chosen. Returns a float.
-    """
-    by_rate = {}
-    for row in rows:
-        by_rate.setdefault(row["learning_rate"], []).append(row)
-    candidates = []
-    for rate, group in by_rate.items():
-        if any(r["status"] == "diverged" for r in group):
-            continue
-        accuracy = float(np.mean([r["dev_accuracy"] for r in group]))
-        cost = float(np.mean([r["dev_cost"] for r in group]))
-        candidates.append((-accuracy, cost if math.isfinite(cost) else math.inf, rate))
-    if not candidates:
-        raise ConfigError("every learning rate of the tuning grid diverged: extend the grid downwards")
-    return min(candidates)[2]
-
-
-def train_cell(config, name, optimizer, regularizer, pool, learning_rate):
+def train_cell(config, name, optimizer, regularizer, pool, hyperparameters):
     """Train one (dataset, optimizer, regularizer) cell; return (outcome, rows).
 
+    hyperparameters : {initializer: values} (see :func:`unit_spec`), from
+        the cell's tuning (:func:`nnstudy.study.tuning.study_hyperparameters`).
     Every model trains on the split of its seed number, drawn from ``pool``.
     rows: one dict per run, keyed by :data:`nnstudy.records.RUN_KEYS` plus the metrics.
     """
-    specs = grid_specs(config, name, regularizer, learning_rate)
+    specs = grid_specs(config, name, regularizer, hyperparameters)
     seed_numbers = [seed for _, seed in cell_runs(config)]
     splits = replicate_splits(pool, name, seed_numbers)
     outcome = train_specs(config, name, optimizer, splits, specs)

@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import qmc
 
 from nnstudy.errors import check_choice, invalid
 
@@ -108,6 +107,8 @@ def unit_points(n_dimensions, count, seed):
     """The first ``count`` points of a scrambled Sobol sequence in [0, 1)^d."""
     if count < 1:
         raise invalid("trials", count, "at least 1")
+    from scipy.stats import qmc  # here, so that training jobs, which read trials, import only numpy
+
     sobol = qmc.Sobol(d=n_dimensions, scramble=True, seed=np.random.default_rng(seed))
     # Draw the next power of two, whose balance Sobol guarantees, and keep its prefix.
     return sobol.random_base2(math.ceil(math.log2(count)))[:count]

@@ -1,0 +1,39 @@
+"""Tune one (dataset, optimizer, regularizer) job's units: every trial x tuning seed as one batch."""
+
+import time
+
+from common import start_log
+
+log = start_log(snakemake)
+
+from nnstudy import io
+from nnstudy.study import tuning
+
+start = time.perf_counter()
+config = snakemake.params.config
+dataset = snakemake.wildcards.dataset
+optimizer = snakemake.wildcards.optimizer
+regularizer = snakemake.wildcards.regularizer
+
+pool = io.read_pool(snakemake.input.data)
+outcome, rows = tuning.search_cell(config, dataset, optimizer, regularizer, pool)
+io.write_rows(snakemake.output.trials, rows)
+chosen = tuning.choose(config, rows)
+io.write_rows(snakemake.output.chosen, chosen)
+for row in chosen:
+    log.info(
+        "%s / %s / %s / %s: trial %d, dev accuracy %.4f%s",
+        dataset, row["initializer"], regularizer, optimizer, row["trial"], row["dev_accuracy"],
+        f", at the edge of {row['edges']}" if row["edges"] else "",
+    )
+io.write_timing(
+    snakemake.output.timing,
+    stage="search",
+    dataset=dataset,
+    optimizer=optimizer,
+    regularizer=regularizer,
+    models=len(rows),
+    steps=outcome.result.steps,
+    training_seconds=outcome.result.wall_time,
+    seconds=time.perf_counter() - start,
+)
