@@ -17,7 +17,7 @@ def cell(tmp_path_factory):
     config = config_module.load(REPO / "config" / "smoke.yaml", REPO / "workflow" / "schemas" / "config.schema.yaml")
     config["datasets"]["circles"]["epochs"] = 2
     pool = study.build_pool(config, "circles")
-    outcome, rows = study.train_cell(config, "circles", "gd", "none", pool, 0.1)
+    outcome, rows = study.train_cell(config, "circles", "gd", "none", pool, study.one_rate(config, 0.1))
     folder = tmp_path_factory.mktemp("cell") / "results" / "runs" / "circles" / "gd"
     rows_path, run_path = folder / "none.csv", folder / "none.h5"
     io.write_run(run_path, outcome, {"config": config, "cell": ["circles", "gd", "none"]})

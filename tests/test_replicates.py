@@ -53,9 +53,9 @@ def indexed_pool(counts, test=None):
 def test_switching_dropout_on_changes_neither_initial_weights_nor_splits():
     config = small_config()
     pool = study.build_pool(config, "moons")
-    with_dropout = variance.decomposition_specs(config, "moons", 0.01, [0, 1])
+    with_dropout = variance.decomposition_specs(config, "moons", {"learning_rate": 0.01}, [0, 1])
     config["variance_decomposition"]["regularizer"] = "none"
-    without = variance.decomposition_specs(config, "moons", 0.01, [0, 1])
+    without = variance.decomposition_specs(config, "moons", {"learning_rate": 0.01}, [0, 1])
     assert with_dropout[1] == without[1]  # the same splits
     for a, b in zip(with_dropout[0], without[0]):
         assert a.stream_seeds() == b.stream_seeds() and a.keep_prob < 1 and b.keep_prob == 1
@@ -144,9 +144,9 @@ def test_the_cells_rows_of_a_seed_do_not_depend_on_the_other_seeds():
     config = small_config()
     pool = study.build_pool(config, "moons")
     config["initializers"] = {"he": {}}
-    _, rows = study.train_cell(config, "moons", "adam", "dropout", pool, 0.01)
+    _, rows = study.train_cell(config, "moons", "adam", "dropout", pool, study.one_rate(config, 0.01))
     config["seeds"] = [2]
-    _, alone = study.train_cell(config, "moons", "adam", "dropout", pool, 0.01)
+    _, alone = study.train_cell(config, "moons", "adam", "dropout", pool, study.one_rate(config, 0.01))
     assert alone == [rows[2]]
     assert len({r["test_accuracy"] for r in rows}) > 1
 
@@ -245,7 +245,7 @@ def test_decomposition_counts_diverged_runs_and_leaves_them_out():
 def test_trained_decomposition_finds_zero_for_a_source_switched_off(regularizer, optimizer, silent):
     config = small_config(regularizer=regularizer, optimizer=optimizer, seeds=[0, 1, 2, 3])
     pool = study.build_pool(config, "moons")
-    runs = variance.train_decomposition(config, "moons", pool, 0.05)
+    runs = variance.train_decomposition(config, "moons", pool, {"learning_rate": 0.05})
     assert len(runs) == 5 * 4
     table = {r["source"]: r for r in variance.decomposition_rows(runs)}
     for source in variance.SOURCES:
@@ -273,7 +273,7 @@ def test_each_source_varied_alone_changes_the_trained_model_exactly_when_it_can_
         regularizer, optimizer, silent):
     config = small_config(regularizer=regularizer, optimizer=optimizer)
     pool = study.build_pool(config, "moons")
-    specs, split_seeds, labels = variance.decomposition_specs(config, "moons", 0.05, [0, 1])
+    specs, split_seeds, labels = variance.decomposition_specs(config, "moons", {"learning_rate": 0.05}, [0, 1])
     outcome = study.train_specs(config, "moons", optimizer,
                                 study.replicate_splits(pool, "moons", split_seeds), specs)
     W1 = outcome.result.params["W1"]

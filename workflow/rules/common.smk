@@ -171,10 +171,14 @@ def variance_gate(wildcards, gate_file):
 
 
 def variance_chosen_rate(wildcards):
-    """The rate the tuning job chose for the decomposition's optimizer (none without tuning)."""
+    """What tuning chose for the decomposition's combination (see chosen_rate)."""
+    section = config["variance_decomposition"]
+    if SEARCH:
+        return paths.search_chosen(
+            wildcards.dataset, section["optimizer"], section["regularizer"]
+        )
     if TUNE:
-        optimizer = config["variance_decomposition"]["optimizer"]
-        return paths.chosen_rate(wildcards.dataset, optimizer)
+        return paths.chosen_rate(wildcards.dataset, section["optimizer"])
     return []
 
 

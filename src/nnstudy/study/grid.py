@@ -198,6 +198,11 @@ def unit_spec(config, name, initializer, seed, regularizer, values):
     return ModelSpec(initializer, model_seed(name, seed), values["learning_rate"], scale, **settings, **own)
 
 
+def one_rate(config, learning_rate):
+    """Hyperparameters that give every initializer ``learning_rate`` and the configured rest."""
+    return {init: {"learning_rate": learning_rate} for init in config["initializers"]}
+
+
 def grid_specs(config, name, regularizer, hyperparameters):
     """Every initializer x seed of one (dataset, regularizer) cell.
 

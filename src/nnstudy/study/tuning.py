@@ -29,7 +29,7 @@ from nnstudy.errors import ConfigError
 from nnstudy.selection import best_trial, trial_scores
 from nnstudy.study import search
 from nnstudy.study.experiment import ModelSpec
-from nnstudy.study.grid import model_seed, replicate_splits, train_specs, unit_spec
+from nnstudy.study.grid import model_seed, one_rate, replicate_splits, train_specs, unit_spec
 
 # Every hyperparameter a unit may tune, in the order of the tables' columns.
 HYPERPARAMETERS = ("learning_rate", "beta", "beta1", "beta2", "epsilon", "lambd", "keep_prob", "patience")
@@ -167,8 +167,7 @@ def study_hyperparameters(config, optimizer, regularizer, chosen_file):
     """
     if searches(config):
         return cell_hyperparameters(config, regularizer, read_chosen(chosen_file))
-    rate = records.study_rate(config, optimizer, chosen_file)
-    return {init: {"learning_rate": rate} for init in config["initializers"]}
+    return one_rate(config, records.study_rate(config, optimizer, chosen_file))
 
 
 # ---------------------------------------------------------------------------

@@ -18,11 +18,9 @@ Training imports only numpy; :func:`decomposition_rows` is plain Python.
 """
 
 import math
+from dataclasses import replace
 
 import numpy as np
-
-from nnstudy.study.experiment import ModelSpec
-from nnstudy.core.regularizers import regularizer_settings
 
 # The sources of a seed, in the order they are reported, and the label of
 # the set where all of them vary.
@@ -38,43 +36,36 @@ def variant_seeds(source, seed, base):
     return {s: seed if source in (s, ALL) else base for s in SOURCES}
 
 
-def decomposition_specs(config, name, learning_rate, seeds):
+def decomposition_specs(config, name, values, seeds):
     """The models of one dataset's decomposition and the seed numbers of their splits.
 
     config : the study configuration with a ``variance_decomposition`` section.
+    values : the combination's hyperparameters, {learning_rate, ...} as
+        training takes them (:func:`nnstudy.study.grid.unit_spec`).
     seeds : the seed numbers to vary over; the first is the one held fixed.
     Returns ``(specs, split_seeds, labels)``, one entry per model, with
     ``labels`` the (source, seed) pairs, sources in SOURCES order then ALL.
     """
-    from nnstudy.study.grid import model_seed
+    from nnstudy.study.grid import model_seed, unit_spec
 
     section = config["variance_decomposition"]
-    initializer = section["initializer"]
-    scale = (config["initializers"].get(initializer) or {}).get("scale")
-    regularizer = section["regularizer"]
-    settings = regularizer_settings(regularizer, **(config["regularizers"][regularizer] or {}))
     base = seeds[0]
     specs, split_seeds, labels = [], [], []
     for source in (*SOURCES, ALL):
         for seed in seeds:
             chosen = variant_seeds(source, seed, base)
-            specs.append(
-                ModelSpec(
-                    initializer,
-                    model_seed(name, chosen["init"]),
-                    learning_rate,
-                    scale,
-                    shuffle_seed=model_seed(name, chosen["shuffle"]),
-                    dropout_seed=model_seed(name, chosen["dropout"]),
-                    **settings,
-                )
-            )
+            spec = unit_spec(config, name, section["initializer"], chosen["init"], section["regularizer"], values)
+            specs.append(replace(
+                spec,
+                shuffle_seed=model_seed(name, chosen["shuffle"]),
+                dropout_seed=model_seed(name, chosen["dropout"]),
+            ))
             split_seeds.append(chosen["split"])
             labels.append((source, seed))
     return specs, split_seeds, labels
 
 
-def train_decomposition(config, name, pool, learning_rate):
+def train_decomposition(config, name, pool, values):
     """Train one dataset's decomposition as one batch; one row per model.
 
     pool : the dataset's :class:`~nnstudy.data.datasets.Pool`. Rows hold the
@@ -85,7 +76,7 @@ def train_decomposition(config, name, pool, learning_rate):
 
     section = config["variance_decomposition"]
     seeds = section.get("seeds") or config["seeds"]
-    specs, split_seeds, labels = decomposition_specs(config, name, learning_rate, seeds)
+    specs, split_seeds, labels = decomposition_specs(config, name, values, seeds)
     splits = replicate_splits(pool, name, split_seeds)
     outcome = train_specs(config, name, section["optimizer"], splits, specs)
     return [
@@ -94,7 +85,7 @@ def train_decomposition(config, name, pool, learning_rate):
             "initializer": section["initializer"],
             "regularizer": section["regularizer"],
             "optimizer": section["optimizer"],
-            "learning_rate": float(learning_rate),
+            "learning_rate": float(values["learning_rate"]),
             "source": source,
             "seed": seed,
             "status": row["status"],
