@@ -119,11 +119,13 @@ def test_changing_one_hyperparameter_reruns_only_the_jobs_it_affects(smoke_study
     counts = _job_counts(result.stdout)
     n_cells = len(config["datasets"]) * len(config["optimizers"])
     assert counts.pop("train") == n_cells  # only the L2 cells
+    if config["tuning"]["protocol"] == "search":
+        assert counts.pop("search") == n_cells  # and their tuning
     assert counts.pop("gradcheck") == len(config["datasets"])  # only the L2 variant
     assert counts.pop("network_config") == len(config["datasets"])  # what the L2 cells share with it
     # Stages that train with L2 or read runs.csv follow; nothing else does.
     downstream = {"lecture_bias_variance", "lecture_augmentation", "lecture_figures"}
-    assert set(counts) <= {"aggregate", "report", "provenance", "all"} | downstream
+    assert set(counts) <= {"aggregate", "tuning_tables", "report", "provenance", "all"} | downstream
 
 
 def test_training_logs_name_their_cell_and_say_how_far_it_is(smoke_study):
