@@ -195,3 +195,48 @@ def test_edges_list_each_dimension_with_its_chosen_value_and_side():
     assert list(edges["side"]) == ["high", "low"]
     assert list(edges["value"]) == [2.9, 1e-5]
     assert set(edges["optimizer"]) == {"adam"}
+
+
+def chosen_table(trials, edges=""):
+    """tuning_chosen as the tuning job writes it: the rule's choice per unit, means over tuning seeds."""
+    rows = []
+    for key, part in trials.groupby(list(budget.UNIT), sort=False):
+        best = selection.best_trial(selection.trial_scores(part.to_dict("records")))
+        first = part[part["trial"] == best.trial].iloc[0]
+        rows.append({**dict(zip(budget.UNIT, key)), "trial": best.trial, "dev_accuracy": best.dev_accuracy,
+                     "test_accuracy": best.test_accuracy,
+                     **{c: first[c] for c in part.columns if c in HYPERPARAMETERS or c.startswith("position_")},
+                     "edges": edges})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.slow
+def test_the_workflow_rule_writes_the_budget_tables_from_the_tuning_tables(tmp_path):
+    from conftest import snakemake, write_config
+    from nnstudy import paths
+
+    config = write_config(tmp_path)
+    units = [("circles", "he", "none", "gd"), ("circles", "he", "none", "adam"), ("digits", "he", "none", "gd"),
+             ("digits", "he", "none", "adam")]
+    # Every trial of digits/gd diverged: its curve is the chance rate of the dataset file.
+    trials = frame(*(unit_rows(u, [0.7, 0.9, 0.8, 0.85], diverged=range(4) if u[0] == "digits" and u[3] == "gd"
+                               else ()) for u in units))
+    chosen = chosen_table(trials[~((trials["dataset"] == "digits") & (trials["optimizer"] == "gd"))])
+    for name, table in (("tuning_trials", trials), ("tuning_chosen", chosen.assign(edges="learning_rate"))):
+        path = tmp_path / paths.table(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)
+    targets = [paths.table(n) for n in ("budget_curves", "budget_summary", "best_optimizer_probability",
+                                        "tuning_edges")]
+    result = snakemake("--cores", "1", f"--configfile={config}", "--", *targets, workdir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    curves = pd.read_csv(tmp_path / targets[0])
+    full = curves[curves["k"] == 4].set_index(["dataset", "optimizer"])
+    assert full.loc[("circles", "adam"), "dev_accuracy"] == pytest.approx(0.9)
+    nothing = curves[(curves["dataset"] == "digits") & (curves["optimizer"] == "gd")]
+    assert (nothing["p_nothing_chosen"] == 1).all()
+    assert nothing["dev_accuracy"].nunique() == 1 and 0.05 < nothing["dev_accuracy"].iloc[0] < 0.5
+    probability = pd.read_csv(tmp_path / targets[2])
+    assert probability.query("dataset == 'digits' and optimizer == 'adam'")["probability"].to_numpy() \
+        == pytest.approx(1.0)
+    assert len(pd.read_csv(tmp_path / targets[3])) == len(chosen)
