@@ -32,6 +32,7 @@ def test_identical_protocols_flip_nothing(two_protocols):
     (table, _), _ = two_protocols
     flips, ranks = protocols.protocol_sensitivity(table, table.copy())
     assert len(flips) == len(table)
+    assert flips[list(protocols.KEYS)].equals(table[list(protocols.KEYS)].reset_index(drop=True))
     assert not flips["changed"].any()
     assert not ranks["ranking_changed"].any()
     assert (ranks["mean_rank_a"] == ranks["mean_rank_b"]).all()

@@ -38,6 +38,9 @@ def flips(verdicts_a, verdicts_b):
     merged = pd.merge(verdicts_a[[*KEYS, *COMPARED]], verdicts_b[[*KEYS, *COMPARED]], on=list(KEYS),
                       how="outer", suffixes=("_a", "_b"), sort=False)
     merged["changed"] = merged["verdict_a"].fillna("") != merged["verdict_b"].fillna("")
+    # An outer merge sorts its keys: keep the verdict tables' own order (a's rows, then b's own).
+    order = pd.concat([verdicts_a[list(KEYS)], verdicts_b[list(KEYS)]]).drop_duplicates()
+    merged = order.merge(merged, on=list(KEYS), how="left")
     return merged[list(FLIP_COLUMNS[:-2])]
 
 
