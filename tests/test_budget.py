@@ -104,6 +104,11 @@ def test_a_stale_chosen_table_is_refused():
     with pytest.raises(ValueError, match="chooses 1"):
         budget.budget_tables(trials, chosen, CHANCE, samples=10)
     budget.budget_tables(trials, chosen.assign(trial=1), CHANCE, samples=10)
+    failed = frame(unit_rows(UNIT_A, [0.7, 0.9], diverged=(0, 1)))
+    tables = budget.budget_tables(failed, chosen.assign(trial=math.nan), CHANCE, samples=10)
+    assert tables["budget_curves"]["dev_accuracy"].to_numpy() == pytest.approx([0.5, 0.5])
+    with pytest.raises(ValueError, match="chooses None"):
+        budget.budget_tables(failed, chosen.assign(trial=0), CHANCE, samples=10)
 
 
 def monte_carlo_best(distributions, draws=200000, seed=0):

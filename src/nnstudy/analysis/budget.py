@@ -153,8 +153,10 @@ def check_chosen(scores_by_unit, chosen):
         if key not in scores_by_unit:
             raise ValueError(f"tuning_chosen names unit {key}, which has no rows in tuning_trials")
         best = selection.best_trial(scores_by_unit[key])
-        if best is None or best.trial != int(row["trial"]):
-            raise ValueError(f"tuning_chosen records trial {row['trial']} for {key}, but the selection rule "
+        # A unit whose every trial diverged has no trial to record.
+        recorded = None if pd.isna(row["trial"]) else int(row["trial"])
+        if recorded != (None if best is None else best.trial):
+            raise ValueError(f"tuning_chosen records trial {recorded} for {key}, but the selection rule "
                              f"applied to tuning_trials chooses {None if best is None else best.trial}")
 
 
