@@ -59,7 +59,7 @@ def test_expected_curves_equal_the_mean_over_every_subset(diverged, jitter):
     test = [0.65, 0.8, 0.85, 0.7, 0.5, 0.9]
     cost = [0.5, 0.3, 0.4, 0.2, 0.6, 0.45]  # without jitter the 0.9 tie goes to trial 3 (lower cost)
     trials = frame(unit_rows(UNIT_A, dev, test, diverged, cost=cost, jitter=jitter))
-    curves, _ = budget.budget_curves(trials, CHANCE, samples=50)
+    curves, _ = budget.budget_curves(budget.unit_scores(trials), CHANCE, samples=50)
     for row in curves.itertuples():
         want_dev, want_test = brute_force(trials, 0.5, 0.55, row.k)
         assert row.dev_accuracy == pytest.approx(want_dev, abs=1e-12)
@@ -70,7 +70,7 @@ def test_expected_curves_equal_the_mean_over_every_subset(diverged, jitter):
 def test_the_full_budget_ends_at_the_chosen_trial_and_one_trial_at_the_mean():
     dev = [0.7, 0.9, 0.8]
     trials = frame(unit_rows(UNIT_A, dev, diverged=(2,)))
-    curves, _ = budget.budget_curves(trials, CHANCE, samples=20)
+    curves, _ = budget.budget_curves(budget.unit_scores(trials), CHANCE, samples=20)
     assert curves["dev_accuracy"].iloc[-1] == pytest.approx(0.9)
     # k = 1: each trial with probability 1/3, the diverged one at chance.
     assert curves["dev_accuracy"].iloc[0] == pytest.approx((0.7 + 0.9 + 0.5) / 3)
@@ -88,13 +88,13 @@ def test_weights_are_a_distribution_and_favour_the_best_with_budget():
 def test_bootstrap_bands_hold_the_estimate_are_seeded_and_collapse_for_equal_trials():
     gen = np.random.default_rng(3)
     trials = frame(unit_rows(UNIT_A, list(gen.uniform(0.6, 0.95, 8))))
-    first, _ = budget.budget_curves(trials, CHANCE, samples=400, seed=1)
-    again, _ = budget.budget_curves(trials, CHANCE, samples=400, seed=1)
+    first, _ = budget.budget_curves(budget.unit_scores(trials), CHANCE, samples=400, seed=1)
+    again, _ = budget.budget_curves(budget.unit_scores(trials), CHANCE, samples=400, seed=1)
     pd.testing.assert_frame_equal(first, again)
     assert (first["dev_low"] <= first["dev_accuracy"] + 1e-12).all()
     assert (first["dev_high"] >= first["dev_accuracy"] - 1e-12).all()
     assert (first["dev_high"] - first["dev_low"]).iloc[0] > 0.01
-    flat, _ = budget.budget_curves(frame(unit_rows(UNIT_A, [0.8] * 6)), CHANCE, samples=100)
+    flat, _ = budget.budget_curves(budget.unit_scores(frame(unit_rows(UNIT_A, [0.8] * 6))), CHANCE, samples=100)
     assert flat["dev_high"].to_numpy() == pytest.approx(flat["dev_low"].to_numpy())
 
 
@@ -123,7 +123,8 @@ def monte_carlo_best(distributions, draws=200000, seed=0):
 
 def test_best_probabilities_match_monte_carlo_with_ties():
     distributions = [{0.5: 0.2, 0.8: 0.5, 0.9: 0.3}, {0.8: 0.6, 0.9: 0.4}, {0.5: 0.5, 0.95: 0.5}, {0.9: 1.0}]
-    exact = budget.best_probabilities(distributions)
+    values = sorted({v for d in distributions for v in d})
+    exact = budget.best_probabilities([[d.get(v, 0.0) for v in values] for d in distributions])
     assert sum(exact) == pytest.approx(1.0)
     assert exact == pytest.approx(monte_carlo_best(distributions), abs=0.005)
 
@@ -133,7 +134,7 @@ def test_the_probability_table_matches_random_subsets_drawn_per_optimizer():
     parts = {o: list(np.round(gen.uniform(0.6, 0.9, 6), 2)) for o in ("gd", "momentum", "adam")}
     trials = frame(*(unit_rows(("moons", "he", "none", o), dev, diverged=(0,) if o == "gd" else ())
                      for o, dev in parts.items()))
-    table = budget.best_optimizer_probability(trials, CHANCE)
+    table = budget.best_optimizer_probability(budget.unit_scores(trials), CHANCE)
     for k in (1, 3):
         draws = 20000
         chosen = {}
@@ -157,7 +158,7 @@ def test_a_uniformly_better_optimizer_wins_as_the_budget_grows():
     base = gen.uniform(0.6, 0.9, 8)
     trials = frame(unit_rows(("moons", "he", "none", "adam"), list(base + 0.02)),
                    unit_rows(("moons", "he", "none", "gd"), list(gen.permutation(base))))
-    table = budget.best_optimizer_probability(trials, CHANCE)
+    table = budget.best_optimizer_probability(budget.unit_scores(trials), CHANCE)
     adam = table[table["optimizer"] == "adam"].sort_values("k")["probability"].to_numpy()
     assert adam[0] > 0.5
     assert np.all(np.diff(adam) >= -1e-12)
@@ -168,7 +169,7 @@ def test_equal_optimizers_split_evenly_and_blocks_are_averaged_per_dataset():
     dev = [0.7, 0.8, 0.9, 0.6]
     parts = [unit_rows((d, i, "none", o), dev) for d in ("moons", "circles") for i in ("he", "xavier")
              for o in ("gd", "momentum", "adam")]
-    table = budget.best_optimizer_probability(frame(*parts), CHANCE)
+    table = budget.best_optimizer_probability(budget.unit_scores(frame(*parts)), CHANCE)
     assert table["probability"].to_numpy() == pytest.approx(np.full(len(table), 1 / 3))
     assert set(table["blocks"]) == {2}
     assert len(table) == 2 * 4 * 3
@@ -178,7 +179,7 @@ def test_summary_averages_units_and_pools_regularizers():
     parts = [unit_rows(("moons", i, r, "adam"), [0.6 + 0.1 * j + 0.05 * (i == "he") for j in range(3)])
              for i in ("he", "xavier") for r in ("none", "l2")]
     trials = frame(*parts)
-    curves, resampled = budget.budget_curves(trials, CHANCE, samples=200)
+    curves, resampled = budget.budget_curves(budget.unit_scores(trials), CHANCE, samples=200)
     summary = budget.budget_summary(curves, resampled)
     assert set(summary["regularizer"]) == {"none", "l2", "all"}
     pooled = summary[summary["regularizer"] == "all"].set_index("k")

@@ -47,6 +47,8 @@ UNIT = ("dataset", "initializer", "regularizer", "optimizer")
 BLOCK = ("dataset", "initializer", "regularizer")
 POSITION_PREFIX = "position_"
 BOOTSTRAP_SAMPLES = 1000
+# The summary's regularizer for curves averaged over every regularizer.
+POOLED = "all"
 LEVEL = 0.95
 # Accuracies are means of counts over seeds; round before testing two of them for a tie.
 TIE_DECIMALS = 12
@@ -101,7 +103,8 @@ def expected_curves(dev, test, rank):
     weights = weight_matrix(dev.shape[-1])
     dev_sorted = np.take_along_axis(dev, order, axis=-1)
     test_sorted = np.take_along_axis(test, order, axis=-1)
-    return dev_sorted @ weights, test_sorted @ weights
+    # einsum, not @: a BLAS call on such small matrices spends more time starting threads than multiplying.
+    return (np.einsum("...i,ik->...k", dev_sorted, weights), np.einsum("...i,ik->...k", test_sorted, weights))
 
 
 def bootstrap_curves(dev, test, rank, samples=BOOTSTRAP_SAMPLES, seed=0):
@@ -110,40 +113,50 @@ def bootstrap_curves(dev, test, rank, samples=BOOTSTRAP_SAMPLES, seed=0):
     return expected_curves(dev[draws], test[draws], rank[draws])
 
 
-def chosen_distribution(dev, rank, k):
-    """The chosen dev accuracy at budget k as {value: probability} (values rounded for ties)."""
-    order = np.argsort(rank, kind="stable")
-    out = {}
-    for value, weight in zip(np.round(dev[order], TIE_DECIMALS), choice_weights(dev.size, k)):
-        if weight > 0:
-            out[float(value)] = out.get(float(value), 0.0) + weight
-    return out
+def chosen_pmfs(dev, rank, values):
+    """(n_values, K): P(the chosen dev accuracy at budget k is values[v]), for every k = 1..K.
 
-
-def best_probabilities(distributions):
-    """P(each distribution's draw is the largest), independent draws, ties split evenly.
-
-    distributions : list of {value: probability}. Returns a list of floats summing to 1.
+    values : ascending, holding every trial's dev value rounded to :data:`TIE_DECIMALS`.
     """
+    order = np.argsort(rank, kind="stable")
+    where = np.searchsorted(values, np.round(dev[order], TIE_DECIMALS))
+    onehot = np.zeros((values.size, dev.size))
+    onehot[where, np.arange(dev.size)] = 1.0
+    return onehot @ weight_matrix(dev.size)
+
+
+def best_probabilities(pmfs):
+    """P(each optimizer's draw is the largest), independent draws, ties split evenly.
+
+    pmfs : (n_optimizers, n_values, ...) probabilities over common ascending
+    values; trailing axes (budgets) are kept. Returns (n_optimizers, ...).
+    """
+    pmfs = np.asarray(pmfs, dtype=float)
+    below = np.cumsum(pmfs, axis=1) - pmfs
     out = []
-    for j, own in enumerate(distributions):
-        total = 0.0
-        for v, p in own.items():
-            polynomial = np.array([1.0])  # coefficients in z, lowest first
-            for i, other in enumerate(distributions):
-                if i == j:
-                    continue
-                below = sum(q for w, q in other.items() if w < v)
-                tied = other.get(v, 0.0)
-                polynomial = np.convolve(polynomial, [below, tied])
-            # integral over [0, 1] of sum_m c_m z^m = sum_m c_m / (m + 1)
-            total += p * float(np.sum(polynomial / np.arange(1, polynomial.size + 1)))
-        out.append(total)
-    return out
+    for own in range(pmfs.shape[0]):
+        # Coefficients in z of prod_j (P(X_j < v) + z P(X_j = v)), lowest first.
+        polynomial = [np.ones(pmfs.shape[1:])]
+        for other in range(pmfs.shape[0]):
+            if other == own:
+                continue
+            grown = [np.zeros(pmfs.shape[1:]) for _ in range(len(polynomial) + 1)]
+            for m, coefficient in enumerate(polynomial):
+                grown[m] += coefficient * below[other]
+                grown[m + 1] += coefficient * pmfs[other]
+            polynomial = grown
+        # Integral over [0, 1] of sum_m c_m z^m: E[1 / (1 + number of others tied)] with all others <= v.
+        share = sum(c / (m + 1) for m, c in enumerate(polynomial))
+        out.append((pmfs[own] * share).sum(axis=0))
+    return np.array(out)
 
 
-def _unit_rows(trials):
-    return {key: part.to_dict("records") for key, part in trials.groupby(list(UNIT), sort=False)}
+def unit_scores(trials):
+    """{unit key: its :class:`nnstudy.selection.TrialScore` list} from the tuning_trials table."""
+    by_unit = {}
+    for row in trials.to_dict("records"):
+        by_unit.setdefault(tuple(row[c] for c in UNIT), []).append(row)
+    return {key: selection.trial_scores(rows) for key, rows in by_unit.items()}
 
 
 def check_chosen(scores_by_unit, chosen):
@@ -160,25 +173,24 @@ def check_chosen(scores_by_unit, chosen):
                              f"applied to tuning_trials chooses {None if best is None else best.trial}")
 
 
-def budget_curves(trials, chance, samples=BOOTSTRAP_SAMPLES, level=LEVEL, seed=0):
-    """(curves table, {unit: (dev, test) bootstrap arrays}) of every unit in ``tuning_trials``.
+def budget_curves(scores, chance, samples=BOOTSTRAP_SAMPLES, level=LEVEL, seed=0):
+    """(curves table, {unit: (dev, test) bootstrap arrays}) of every unit.
 
-    trials : the tuning_trials table. chance : frame indexed by dataset with
+    scores : {unit: trial scores} (:func:`unit_scores`). chance : frame indexed by dataset with
     ``chance_dev`` and ``chance_test``. The bootstrap arrays are
     (samples, K), kept for :func:`budget_summary`.
     """
     rows, resampled = [], {}
     tail = (1 - level) / 2
-    for index, (key, unit_rows) in enumerate(_unit_rows(trials).items()):
-        scores = selection.trial_scores(unit_rows)
-        dev, test, rank = ranked_values(scores, chance.at[key[0], "chance_dev"], chance.at[key[0], "chance_test"])
+    for index, (key, unit) in enumerate(scores.items()):
+        dev, test, rank = ranked_values(unit, chance.at[key[0], "chance_dev"], chance.at[key[0], "chance_test"])
         dev_curve, test_curve = expected_curves(dev, test, rank)
         # One stream per unit, from its position: the same tables give the same bands.
         boot = bootstrap_curves(dev, test, rank, samples, seed=[seed, index])
         resampled[key] = boot
         dev_band = np.quantile(boot[0], [tail, 1 - tail], axis=0)
         test_band = np.quantile(boot[1], [tail, 1 - tail], axis=0)
-        n, diverged = len(scores), sum(s.diverged for s in scores)
+        n, diverged = len(unit), sum(s.diverged for s in unit)
         for k in range(1, n + 1):
             rows.append({**dict(zip(UNIT, key)), "k": k, "trials": n, "diverged_trials": diverged,
                          "p_nothing_chosen": math.comb(diverged, k) / math.comb(n, k),
@@ -192,55 +204,58 @@ def budget_summary(curves, resampled, level=LEVEL):
     """Curves averaged over initializers, per (dataset, regularizer, optimizer), and over
     initializers and regularizers (regularizer ``all``), with stratified bootstrap bands.
 
-    Units with different K are averaged up to the smallest K of the group.
+    curves, resampled : what :func:`budget_curves` returns. Units with
+    different K are averaged up to the smallest K of the group.
     """
     tail = (1 - level) / 2
+    points = {key: (part["dev_accuracy"].to_numpy(), part["test_accuracy"].to_numpy())
+              for key, part in curves.groupby(list(UNIT), sort=False)}
+    groups = {}
+    for key in points:
+        for regularizer in (key[2], POOLED):
+            groups.setdefault((key[0], regularizer, key[3]), []).append(key)
     rows = []
-    units = curves[list(UNIT)].drop_duplicates()
-    pooled = units.assign(group_regularizer="all")
-    grouped = pd.concat([units.assign(group_regularizer=units["regularizer"]), pooled], ignore_index=True)
-    for (dataset, regularizer, optimizer), part in grouped.groupby(
-            ["dataset", "group_regularizer", "optimizer"], sort=False):
-        keys = [tuple(r) for r in part[list(UNIT)].itertuples(index=False)]
-        n = min(resampled[key][0].shape[1] for key in keys)
-        sub = curves.set_index(list(UNIT)).loc[keys].reset_index()
-        sub = sub[sub["k"] <= n]
-        means = sub.groupby("k")[["dev_accuracy", "test_accuracy"]].mean()
-        dev_boot = np.mean([resampled[key][0][:, :n] for key in keys], axis=0)
-        test_boot = np.mean([resampled[key][1][:, :n] for key in keys], axis=0)
-        dev_band = np.quantile(dev_boot, [tail, 1 - tail], axis=0)
-        test_band = np.quantile(test_boot, [tail, 1 - tail], axis=0)
+    for (dataset, regularizer, optimizer), keys in groups.items():
+        n = min(points[key][0].size for key in keys)
+        dev, test = (np.mean([points[key][i][:n] for key in keys], axis=0) for i in (0, 1))
+        dev_band, test_band = (
+            np.quantile(np.mean([resampled[key][i][:, :n] for key in keys], axis=0), [tail, 1 - tail], axis=0)
+            for i in (0, 1))
         for k in range(1, n + 1):
             rows.append({"dataset": dataset, "regularizer": regularizer, "optimizer": optimizer, "k": k,
-                         "units": len(keys), "dev_accuracy": means.at[k, "dev_accuracy"],
-                         "dev_low": dev_band[0, k - 1], "dev_high": dev_band[1, k - 1],
-                         "test_accuracy": means.at[k, "test_accuracy"], "test_low": test_band[0, k - 1],
-                         "test_high": test_band[1, k - 1]})
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+                         "units": len(keys), "dev_accuracy": dev[k - 1], "dev_low": dev_band[0, k - 1],
+                         "dev_high": dev_band[1, k - 1], "test_accuracy": test[k - 1],
+                         "test_low": test_band[0, k - 1], "test_high": test_band[1, k - 1]})
+    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    # Each dataset's rows together: per regularizer, then pooled.
+    datasets = list(dict.fromkeys(table["dataset"]))
+    table["_dataset"] = table["dataset"].map({d: i for i, d in enumerate(datasets)})
+    table["_pooled"] = table["regularizer"] == POOLED
+    return table.sort_values(["_dataset", "_pooled"], kind="stable").drop(columns=["_dataset", "_pooled"]) \
+        .reset_index(drop=True)
 
 
-def best_optimizer_probability(trials, chance):
+def best_optimizer_probability(scores, chance):
     """P(each optimizer is best at budget k), averaged over each dataset's blocks.
 
-    Within a block (dataset, initializer, regularizer) the optimizers are
-    compared at every k up to the smallest K among them; the table holds
-    the mean over the dataset's blocks and how many blocks that is.
+    scores : {unit: trial scores} (:func:`unit_scores`). Within a block
+    (dataset, initializer, regularizer) the optimizers are compared at
+    every k up to the smallest K among them; the table holds the mean over
+    the dataset's blocks and how many blocks that is.
     """
-    per_block = []
-    for key, unit_rows in _unit_rows(trials).items():
-        scores = selection.trial_scores(unit_rows)
-        dev, _, rank = ranked_values(scores, chance.at[key[0], "chance_dev"], chance.at[key[0], "chance_test"])
-        per_block.append((key[:3], key[3], dev, rank))
-    rows = []
     blocks = {}
-    for block, optimizer, dev, rank in per_block:
-        blocks.setdefault(block, []).append((optimizer, dev, rank))
+    for key, unit in scores.items():
+        dev, _, rank = ranked_values(unit, chance.at[key[0], "chance_dev"], chance.at[key[0], "chance_test"])
+        blocks.setdefault(key[:3], []).append((key[3], dev, rank))
+    rows = []
     for block, members in blocks.items():
         n = min(dev.size for _, dev, _ in members)
-        for k in range(1, n + 1):
-            probabilities = best_probabilities([chosen_distribution(dev, rank, k) for _, dev, rank in members])
-            for (optimizer, _, _), p in zip(members, probabilities):
-                rows.append({"dataset": block[0], "k": k, "optimizer": optimizer, "probability": p})
+        values = np.unique(np.round(np.concatenate([dev for _, dev, _ in members]), TIE_DECIMALS))
+        pmfs = [chosen_pmfs(dev, rank, values)[:, :n] for _, dev, rank in members]
+        probabilities = best_probabilities(pmfs)
+        for (optimizer, _, _), row in zip(members, probabilities):
+            rows += [{"dataset": block[0], "k": k, "optimizer": optimizer, "probability": p}
+                     for k, p in enumerate(row, start=1)]
     frame = pd.DataFrame(rows, columns=["dataset", "k", "optimizer", "probability"])
     table = frame.groupby(["dataset", "k", "optimizer"], sort=False).agg(
         probability=("probability", "mean"), blocks=("probability", "size")).reset_index()
@@ -268,11 +283,12 @@ def budget_tables(trials, chosen, chance, samples=BOOTSTRAP_SAMPLES, seed=0):
     (the majority class's share of each split). Checks first that every
     recorded choice is the one the selection rule makes on the trials.
     """
-    check_chosen({key: selection.trial_scores(rows) for key, rows in _unit_rows(trials).items()}, chosen)
-    curves, resampled = budget_curves(trials, chance, samples, seed=seed)
+    scores = unit_scores(trials)
+    check_chosen(scores, chosen)
+    curves, resampled = budget_curves(scores, chance, samples, seed=seed)
     return {
         "budget_curves": curves,
         "budget_summary": budget_summary(curves, resampled),
-        "best_optimizer_probability": best_optimizer_probability(trials, chance),
+        "best_optimizer_probability": best_optimizer_probability(scores, chance),
         "tuning_edges": tuning_edges(chosen),
     }

@@ -11,11 +11,9 @@ matplotlib.use("Agg")
 import numpy as np
 from matplotlib import pyplot as plt
 
+from nnstudy.analysis.budget import POOLED, POSITION_PREFIX
 from nnstudy.report.figures import save
 from nnstudy.report.style import DASHES, MARKERS, OKABE_ITO, STYLE
-
-POOLED = "all"
-POSITION_PREFIX = "position_"
 
 
 def _styles(names):
