@@ -92,3 +92,11 @@ def test_the_protocol_subsection_lists_the_flips_and_the_rank_change(tables, tmp
     assert "the ranking of its levels changes, from adam &gt; gd to gd &gt; adam" in text
     flipped = re.search(r'<table[^>]*id="table-protocol_flips".*?</table>', text, re.S).group(0)
     assert flipped.count("<tr>") == 4 and "+0.040 [+0.030, +0.050]" in flipped
+
+
+def test_a_dataset_without_searched_dimensions_gets_no_hyperparameter_figure(tables, tmp_path):
+    trials = tables["tuning_trials"].copy()
+    positions = [c for c in trials.columns if c.startswith("position_")]
+    trials.loc[trials["dataset"] == "circles", positions] = float("nan")
+    text = tuning_sections.section_html({**tables, "tuning_trials": trials}, tmp_path, html_table)
+    assert "tuning_hyperparameters-moons" in text and "tuning_hyperparameters-circles" not in text

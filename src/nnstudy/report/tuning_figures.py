@@ -83,10 +83,17 @@ def trial_means(trials):
     return out.reset_index(), values
 
 
+def searched_dimensions(trials):
+    """The hyperparameters with a position in at least one of these trials, in table order."""
+    return [c[len(POSITION_PREFIX):] for c in trials.columns
+            if c.startswith(POSITION_PREFIX) and trials[c].notna().any()]
+
+
 def hyperparameter_figure(trials, chosen, dataset):
     """Each searched dimension against dev accuracy: every trial, diverged at the bottom, choices ringed."""
-    means, names = trial_means(trials[trials["dataset"] == dataset])
-    names = [n for n in names if means[POSITION_PREFIX + n].notna().any()]
+    part = trials[trials["dataset"] == dataset]
+    means, _ = trial_means(part)
+    names = searched_dimensions(part)
     picked = chosen[chosen["dataset"] == dataset]
     styles = _styles(list(dict.fromkeys(means["optimizer"])))
     columns = min(4, len(names))
@@ -117,9 +124,10 @@ def hyperparameter_figure(trials, chosen, dataset):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("dev accuracy")
-    axes.flat[0].legend(frameon=False, markerscale=2)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, markerscale=2, loc="upper right")
     fig.suptitle(dataset)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
     caption = (f"{dataset}: every trial of every tuning unit, its mean dev accuracy over the tuning seeds against "
                f"each searched dimension, placed on the dimension's scale (log, log of 1 - beta, linear or integer; "
                f"ticks: the extreme values searched). Crosses at the bottom: diverged trials (never chosen). "

@@ -180,6 +180,8 @@ def section_html(frames, figures_dir, table_html):
             parts.append(table_html(table, table_id="table-tuning_edges"))
     parts.append("<h3>Hyperparameters against dev accuracy</h3>")
     for dataset in datasets:
+        if not tuning_figures.searched_dimensions(trials[trials["dataset"] == dataset]):
+            continue
         parts.append(_figure_html(tuning_figures.draw(
             lambda d=dataset: tuning_figures.hyperparameter_figure(trials, chosen, d), figures_dir,
             f"tuning_hyperparameters-{dataset}", f"Hyperparameters, {dataset}")))
