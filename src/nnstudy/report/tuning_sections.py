@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from nnstudy.report import tuning_figures
+from nnstudy.analysis.budget import POOLED, POSITION_PREFIX, UNIT
 from nnstudy.report.formats import number
 
-UNIT = ("dataset", "initializer", "regularizer", "optimizer")
-POSITION_PREFIX = tuning_figures.POSITION_PREFIX
 RULE = ("Each unit's configuration is chosen once, by the tuning job: the trial with the best mean dev accuracy over "
         "the tuning seeds, a trial with any diverged seed never chosen, ties to the lower mean dev cost, then to the "
         "earlier trial (nnstudy.selection). The study's own seeds, disjoint from the tuning seeds, then train the "
@@ -65,7 +63,7 @@ def search_space_table(trials):
 def budget_sentences(summary, probability):
     """Per dataset: the range of the expected best dev accuracy at k = 1 and at the full budget, and who leads."""
     sentences = []
-    pooled = summary[summary["regularizer"] == tuning_figures.POOLED]
+    pooled = summary[summary["regularizer"] == POOLED]
     for dataset, part in pooled.groupby("dataset", sort=False):
         full = int(part["k"].max())
         text = f"{dataset}: "
@@ -151,6 +149,9 @@ def section_html(frames, figures_dir, table_html):
     trials, chosen = frames.get("tuning_trials"), frames.get("tuning_chosen")
     if not (_usable(trials) and _usable(chosen)):
         return None
+    # matplotlib only when there is something to draw, as for the page's other figures.
+    from nnstudy.report import tuning_figures
+
     esc = html.escape
     parts = ['<section id="tuning">', "<h2>Tuning</h2>"]
     parts += [f"<p>{esc(s)}</p>" for s in protocol_sentences(trials, chosen)]
