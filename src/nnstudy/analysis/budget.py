@@ -44,7 +44,6 @@ import pandas as pd
 from nnstudy import selection
 
 UNIT = ("dataset", "initializer", "regularizer", "optimizer")
-BLOCK = ("dataset", "initializer", "regularizer")
 POSITION_PREFIX = "position_"
 BOOTSTRAP_SAMPLES = 1000
 # The summary's regularizer for curves averaged over every regularizer.
@@ -269,7 +268,7 @@ def tuning_edges(chosen):
         names = row.get("edges")
         if not isinstance(names, str) or not names.strip():
             continue
-        for name in names.split(";"):
+        for name in (n.strip() for n in names.split(";") if n.strip()):
             position = float(row[POSITION_PREFIX + name])
             rows.append({**{c: row[c] for c in UNIT}, "trial": int(row["trial"]), "dimension": name,
                          "value": row[name], "position": position, "side": "low" if position < 0.5 else "high"})
