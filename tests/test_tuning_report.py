@@ -100,3 +100,12 @@ def test_a_dataset_without_searched_dimensions_gets_no_hyperparameter_figure(tab
     trials.loc[trials["dataset"] == "circles", positions] = float("nan")
     text = tuning_sections.section_html({**tables, "tuning_trials": trials}, tmp_path, html_table)
     assert "tuning_hyperparameters-moons" in text and "tuning_hyperparameters-circles" not in text
+
+
+def test_one_tuning_seed_and_integer_hyperparameters_read_naturally(tables):
+    trials = tables["tuning_trials"]
+    one = trials[trials["seed"] == 0].assign(patience=lambda f: f["trial"] + 2.0)
+    (sentence, _), space = tuning_sections.protocol_sentences(one, tables["tuning_chosen"]), \
+        tuning_sections.search_space_table(one)
+    assert "on tuning seed 0:" in sentence
+    assert "patience 2–7" in space["searched (trials' range)"].iloc[0]

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 from matplotlib import pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from nnstudy.analysis.budget import POOLED, POSITION_PREFIX
 from nnstudy.report.figures import save
@@ -34,6 +35,7 @@ def budget_figure(summary, dataset):
             ax.fill_between(group["k"], group[f"{column}_low"], group[f"{column}_high"], color=colour, alpha=0.15,
                             linewidth=0)
         ax.set_xlabel("trials drawn (k)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
     axes[0].legend(frameon=False)
     fig.suptitle(dataset)
@@ -61,6 +63,7 @@ def probability_figure(probability):
                     label=optimizer)
         ax.set_title(dataset)
         ax.set_xlabel("trials drawn (k)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(-0.02, 1.02)
     axes[0][0].set_ylabel("P(best optimizer)")
     axes[0][-1].legend(frameon=False)

@@ -43,11 +43,17 @@ def protocol_sentences(trials, chosen):
     trials_text = (f"{per_unit.iloc[0]} trials" if per_unit.nunique() == 1
                    else f"from {per_unit.min()} to {per_unit.max()} trials")
     levels = ", ".join(f"{trials[c].nunique()} {c}{'s' if trials[c].nunique() != 1 else ''}" for c in UNIT)
+    on_seeds = (f"on tuning seed {seeds[0]}" if len(seeds) == 1
+                else f"on each of {len(seeds)} tuning seeds ({', '.join(map(str, seeds))})")
     text = (f"Each of the {len(per_unit)} tuning units ({levels}) trained {trials_text}, the same quasi-random "
-            f"(scrambled Sobol) points of its declared search space, on each of {len(seeds)} tuning seed"
-            f"{'s' if len(seeds) != 1 else ''} ({', '.join(map(str, seeds))}): {len(trials)} models, of which "
+            f"(scrambled Sobol) points of its declared search space, {on_seeds}: {len(trials)} models, of which "
             f"{diverged} diverged and {stopped} stopped early. {len(chosen)} units have a chosen configuration.")
     return [text, RULE]
+
+
+def _value(v):
+    """A hyperparameter value: integers (patience) as integers, others as the report's numbers."""
+    return str(int(v)) if float(v).is_integer() else number(v)
 
 
 def search_space_table(trials):
@@ -55,7 +61,7 @@ def search_space_table(trials):
     names = [c[len(POSITION_PREFIX):] for c in trials.columns if c.startswith(POSITION_PREFIX)]
     rows = []
     for (optimizer, regularizer), part in trials.groupby(["optimizer", "regularizer"], sort=False):
-        searched = [f"{n} {number(part[n].min())}–{number(part[n].max())}" for n in names if part[n].notna().any()]
+        searched = [f"{n} {_value(part[n].min())}–{_value(part[n].max())}" for n in names if part[n].notna().any()]
         rows.append({"optimizer": optimizer, "regularizer": regularizer, "searched (trials' range)": "; ".join(searched)})
     return pd.DataFrame(rows)
 
@@ -97,7 +103,7 @@ def edge_text(edges, units):
     if not _usable(edges):
         return f"None of the {units} units chose a value in the outer tenth of any dimension's range.", None
     flagged = edges[list(UNIT)].drop_duplicates()
-    shown = edges.assign(value=edges["value"].map(number), position=edges["position"].map(lambda v: f"{v:.2f}"))
+    shown = edges.assign(value=edges["value"].map(_value), position=edges["position"].map(lambda v: f"{v:.2f}"))
     return (f"{len(flagged)} of {units} units chose a value in the outer tenth of a dimension's range (on its scale): "
             f"the search space may be too narrow there.", shown[["dataset", "initializer", "regularizer", "optimizer",
                                                                  "dimension", "value", "position", "side"]])
