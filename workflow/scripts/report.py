@@ -6,6 +6,7 @@ log = start_log(snakemake)
 
 from nnstudy import provenance
 from nnstudy.report import page as report
+from nnstudy.report.table_names import BUDGET_TABLES, PROTOCOL_TABLES, TUNING_TABLES
 from nnstudy.study.grid import model_seed
 
 inputs = {
@@ -15,6 +16,9 @@ inputs = {
         "variance_decomposition",
     )
 }
+# The tuning tables are inputs only of a study that tunes over a search space.
+inputs.update({name: getattr(snakemake.input, name, None) or None
+               for name in (*TUNING_TABLES, *BUDGET_TABLES, *PROTOCOL_TABLES)})
 config = snakemake.params.config
 data_files = dict(zip(config["datasets"], snakemake.input.data))
 # The run files store each model's own seed; the report's tables name seed numbers.

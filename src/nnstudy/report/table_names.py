@@ -73,3 +73,13 @@ TEXT_TABLES = (
 # Derived from wall times, so they differ between runs; every other output is
 # reproducible byte for byte.
 TIMING_OUTPUTS = ("stage_times", "time_to_target", "time_to_target_summary")
+
+# The tuning job's tables (issue 14): every trial of every tuning unit, and each unit's choice.
+TUNING_TABLES = ("tuning_trials", "tuning_chosen")
+
+# What the tuning budget buys (nnstudy.analysis.budget), from the tuning tables.
+BUDGET_TABLES = ("budget_curves", "budget_summary", "best_optimizer_probability", "tuning_edges")
+
+# The same runs analysed under two tuning protocols (nnstudy.analysis.protocols):
+# the verdict flips and the level ranks.
+PROTOCOL_TABLES = ("protocol_sensitivity", "protocol_ranks")
