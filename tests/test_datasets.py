@@ -39,8 +39,11 @@ EXPECTED = {
     "digits": (64, 10, 1797),
     "iris": (4, 3, 150),
     "wine": (13, 3, 178),
+    "classification": (10, 2, 400),
+    "xor": (2, 2, 400),
+    "gaussian_quantiles": (2, 3, 400),
 }
-RANDOM_GENERATORS = ["circles", "moons", "spirals", "football"]
+RANDOM_GENERATORS = ["circles", "moons", "spirals", "football", "classification", "xor", "gaussian_quantiles"]
 
 
 def course_data_dir():
