@@ -39,8 +39,11 @@ EXPECTED = {
     "digits": (64, 10, 1797),
     "iris": (4, 3, 150),
     "wine": (13, 3, 178),
+    "classification": (10, 2, 400),
+    "xor": (2, 2, 400),
+    "gaussian_quantiles": (2, 3, 400),
 }
-RANDOM_GENERATORS = ["circles", "moons", "spirals", "football"]
+RANDOM_GENERATORS = ["circles", "moons", "spirals", "football", "classification", "xor", "gaussian_quantiles"]
 
 
 def course_data_dir():
@@ -877,3 +880,19 @@ def test_the_workflow_says_once_what_replaced_a_missing_course_file(tmp_path):
     notes = [line for line in result.stderr.splitlines() if line.startswith("nnstudy: dataset 'football'")]
     assert len(notes) == 1 and "football_synthetic" in notes[0]
     assert "results/data/football_synthetic.h5" in result.stdout
+
+
+def test_the_default_study_trains_on_the_course_files_when_they_are_there():
+    import yaml
+
+    from nnstudy.config import validated
+
+    repo = Path(__file__).resolve().parents[1]
+    raw = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    raw["course_data_dir"] = str(course_data_dir())
+    notes = []
+    config = validated(raw, repo / "workflow" / "schemas" / "config.schema.yaml", notes)
+    assert notes == []
+    assert config["datasets"]["football"]["source"] == "mat"
+    assert config["datasets"]["cat"]["source"] == "cat" and config["datasets"]["mnist1d"]["source"] == "mnist1d"
+    assert Path(config["datasets"]["cat"]["path"]).resolve() == course_data_dir().resolve()

@@ -167,3 +167,24 @@ def test_settings_in_use_name_what_some_model_uses(lambd, keep_prob, patience, u
 def test_an_unknown_engine_name_is_refused():
     with pytest.raises(ConfigError, match="engine='fast'"):
         train_xor(network.Architecture((2, 3, 1)), "fast")
+
+
+@pytest.mark.parametrize("per_model", [False, True])
+def test_the_fused_engine_transposes_its_data_once_and_gathers_the_same_rows(monkeypatch, per_model):
+    g = np.random.default_rng(0)
+    X = g.standard_normal((3, 7, 10) if per_model else (7, 10))
+    Y = g.integers(0, 2, ((3, 1, 10) if per_model else (1, 10))).astype(float)
+    arch = network.Architecture((7, 4, 1))
+    params = initializers.initialize(arch.layer_sizes, "he", [1, 2, 3])
+    engine = engines.FusedEngine(params, arch, optimizers.identity(), keep=network.per_model(1.0, 3))
+    copies = []
+    real = fused.sample_rows
+    monkeypatch.setattr(fused, "sample_rows", lambda A: copies.append(A) or real(A))
+    for epoch in range(3):
+        order = np.stack([g.permutation(10) for _ in range(3)])
+        batches = list(engine.batches(X, Y, order, 4))
+        expected = fused.gather_rows(real(X), order)
+        np.testing.assert_array_equal(np.concatenate([b[0] for b in batches], axis=-1),
+                                      expected.swapaxes(-1, -2))
+        assert expected.flags.c_contiguous
+    assert len(copies) == 2  # X and Y, once each

@@ -168,3 +168,32 @@ def test_the_tolerance_still_catches_a_small_planted_error_at_a_strong_penalty()
     assert np.all(good.tolerance(1e-7, "b1") > 1e-7)
     small = gradcheck.gradient_check(params, X, Y, arch, lambd=0.0)
     assert np.all(small.tolerance(1e-7, "b1") < good.tolerance(1e-7, "b1"))
+
+
+def test_the_gate_samples_large_blocks_and_still_catches_a_bug_in_one(monkeypatch):
+    # The digits network's W1 has 16 x 64 = 1024 entries; checked on 50 of
+    # them, a plain-engine backward that gets only dW1 wrong still fails,
+    # naming W1, and no other block does.
+    correct = network.backward
+    checked = []
+
+    def wrong_first_layer(*args, **kwargs):
+        grads = correct(*args, **kwargs)
+        grads["W1"] = grads["W1"] * 1.01
+        return grads
+
+    def recording(slices, per_block, seed):
+        checked.append(gradcheck.checked_coordinates(slices, per_block, seed))
+        return checked[-1]
+
+    monkeypatch.setattr(network, "backward", wrong_first_layer)
+    monkeypatch.setattr(study, "checked_coordinates", recording)
+    config = copy.deepcopy(SMOKE)
+    config["regularizers"] = {"none": {}, "l2": {"lambd": 0.7}}
+    config["gradcheck"]["coordinates_per_block"] = 50
+    rows, threshold = study.gradcheck_cell(config, "digits", study.build_dataset(config, "digits"))
+    failure = study.gradcheck_failures(rows, threshold)
+    assert len(checked) == 1 and len(checked[0]) == 50 + 16 + 50 + 10  # W1, b1, W2 (160), b2
+    failing = {(row["regularizer"], row["engine"], row["block"]) for row in rows if not row["passed"]}
+    assert failing == {(r, "plain", block) for r in ("none", "l2") for block in ("W1", "all")}
+    assert re.search(r"regularizer none, engine plain\): block W1 ", failure), failure

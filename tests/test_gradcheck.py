@@ -134,3 +134,60 @@ def test_pack_unpack_round_trip(sizes, n_models, seed):
     for k in params:
         np.testing.assert_array_equal(back[k], params[k])
     np.testing.assert_array_equal(packing.pack(back), vector)
+
+
+# ---------------------------------------------------------------------------
+# Checking a sample of each block's entries
+
+
+def test_checked_coordinates_take_small_blocks_whole_and_a_seeded_sample_of_large_ones():
+    slices = gradcheck.Packing.of(network.Architecture((50, 4, 1))).slices  # W1 200, b1 4, W2 4, b2 1
+    chosen = gradcheck.checked_coordinates(slices, 10, seed=3)
+    start, stop, _ = slices["W1"]
+    in_w1 = chosen[(chosen >= start) & (chosen < stop)]
+    assert len(in_w1) == 10 and len(set(in_w1.tolist())) == 10
+    assert np.all(np.diff(chosen) > 0)
+    # Every entry of every block at most 10 long.
+    assert set(range(200, 209)) <= set(chosen.tolist()) and len(chosen) == 10 + 9
+    np.testing.assert_array_equal(chosen, gradcheck.checked_coordinates(slices, 10, seed=3))
+    assert not np.array_equal(chosen, gradcheck.checked_coordinates(slices, 10, seed=4))
+    np.testing.assert_array_equal(gradcheck.checked_coordinates(slices, None, seed=3), np.arange(209))
+
+
+def big_input_problem(seed=2):
+    arch = network.Architecture((60, 5, 3, 1), "relu", "sigmoid")
+    g = np.random.default_rng(seed)
+    params = {k: g.standard_normal((2, *s)) * 0.3 for k, s in arch.parameter_shapes.items()}
+    X = g.standard_normal((60, 9))
+    Y = g.integers(0, 2, (1, 9)).astype(float)
+    return arch, params, X, Y
+
+
+def test_a_sampled_check_gives_the_full_checks_numbers_on_its_coordinates():
+    arch, params, X, Y = big_input_problem()
+    full = gradcheck.gradient_check(params, X, Y, arch, lambd=0.3)
+    coordinates = gradcheck.checked_coordinates(full.slices, 25, seed=0)
+    sampled = gradcheck.gradient_check(params, X, Y, arch, lambd=0.3, coordinates=coordinates)
+    np.testing.assert_array_equal(sampled.gradient, full.gradient[:, coordinates])
+    np.testing.assert_array_equal(sampled.approximation, full.approximation[:, coordinates])
+    start, stop, _ = sampled.slices["W1"]
+    assert stop - start == 25
+    assert sampled.slices["b3"][1] == len(coordinates)
+    assert np.all(sampled.difference < 1e-7)
+
+
+def test_a_sampled_check_still_catches_a_wrong_weight_block():
+    # A bug that scales one large block's gradient by 1.01 (a wrong factor in
+    # its product): every sampled entry of it is off, so the sample finds it.
+    arch, params, X, Y = big_input_problem()
+
+    def broken(*args, **kwargs):
+        grads = network.backward(*args, **kwargs)
+        grads["W1"] = grads["W1"] * 1.01
+        return grads
+
+    coordinates = gradcheck.checked_coordinates(gradcheck.Packing.of(arch).slices, 20, seed=0)
+    bad = gradcheck.gradient_check(params, X, Y, arch, backward=broken, coordinates=coordinates)
+    for s in range(2):
+        assert bad.worst_block(s) == "W1"
+        assert bad.blocks["W1"][s] == pytest.approx(0.01 / 2.01, rel=1e-4)

@@ -46,9 +46,9 @@ STUDIES_INTRO = """\
 """
 
 STUDIES_OUTRO = """
-There is no separate benchmark study: the wall times in the README were
-measured on the default study, and the engine's own benchmark
-(`bench/run.py`, `bench/README.md`) trains outside Snakemake.
+The benchmark study is the grid on many datasets, for a cluster; the
+engine's own speed benchmark (`bench/run.py`, `bench/README.md`) is
+something else and trains outside Snakemake.
 """
 
 YOUR_OWN = """\

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nnstudy import io
+from nnstudy.analysis.baselines import with_baselines
 from nnstudy.analysis import analyze as analysis, stats, tables, verdicts
 from nnstudy.analysis.bias_variance import reading_columns
 from nnstudy.analysis.replication_check import replication_check
@@ -309,7 +310,7 @@ def derive(inputs, run_files, data_files, config, benchmarks_dir, seed_numbers, 
     summary = inputs["summary"]
     scored = scored_runs(inputs["runs"], datasets)
     run_data = read_run_files(run_files, seed_numbers)
-    out = {"datasets": datasets}
+    out = {"datasets": with_baselines(datasets, summary)}
     out["replication_check"] = replication_check(
         inputs.get("replication"), config["replication"], replication_skipped
     )

@@ -239,6 +239,7 @@ class FusedEngine(_Engine):
         self._networks = {}
         self._eval_networks = {}
         self._eval_bound = None
+        self._rows = {}
 
     def _network(self, width, keep, cache):
         net = cache.get(width)
@@ -259,11 +260,18 @@ class FusedEngine(_Engine):
         if order is None:
             yield X, Y
             return
-        X_rows = fused.gather_samples(X, order)
-        Y_rows = fused.gather_samples(Y, order)
+        X_rows = fused.gather_rows(self._sample_rows(X), order)
+        Y_rows = fused.gather_rows(self._sample_rows(Y), order)
         for start in range(0, order.shape[-1], batch_size):
             stop = start + batch_size
             yield X_rows[:, start:stop].transpose(0, 2, 1), Y_rows[:, start:stop].transpose(0, 2, 1)
+
+    def _sample_rows(self, A):
+        # The training data are the same arrays every epoch: transpose them once.
+        kept = self._rows.get(id(A))
+        if kept is None or kept[0] is not A:
+            kept = self._rows[id(A)] = (A, fused.sample_rows(A))
+        return kept[1]
 
     def _add_l2(self, grad_flat, width):
         # The reference adds lambd / n_train * W to each dW after its product.

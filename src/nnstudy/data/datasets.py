@@ -38,8 +38,10 @@ from nnstudy.data.generators import (  # noqa: F401
     PARAMETER_CHECKS,
     breast_cancer,
     circles,
+    classification,
     digits,
     football,
+    gaussian_quantiles,
     generator_origin,
     generator_params,
     iris,
@@ -47,6 +49,7 @@ from nnstudy.data.generators import (  # noqa: F401
     moons,
     spirals,
     wine,
+    xor,
 )
 from nnstudy.data.splits import (  # noqa: F401
     MAX_FEATURE_MAGNITUDE,

@@ -1,4 +1,4 @@
-"""Built-in dataset sources: generators of 2-D problems, packaged real data, MNIST-1D.
+"""Built-in dataset sources: generators of 2-D problems and of problems of stated difficulty, packaged real data, MNIST-1D.
 
 A generator maps ``(seed, **params)`` to the whole pool ``(X (n, m), y (m,))``;
 :data:`PACKAGE_SPLITS` sources come with their own test set (a
@@ -7,6 +7,7 @@ inside the functions that need them.
 """
 
 import inspect
+import math
 
 import numpy as np
 
@@ -28,6 +29,10 @@ PARAMETER_CHECKS = {
     "turns": lambda value: _check_fraction("turns", value, high=10.0, include_high=True),
     "jitter": lambda value: _check_fraction("jitter", value, high=10.0, include_high=True),
     "label_noise": lambda value: _check_fraction("label_noise", value, high=0.5),
+    "n_features": lambda value: _check_count("n_features", value, 2),
+    "n_informative": lambda value: _check_count("n_informative", value, 1),
+    "n_classes": lambda value: _check_count("n_classes", value, 2),
+    "class_sep": lambda value: _check_fraction("class_sep", value, high=10.0, include_high=True),
 }
 
 
@@ -141,6 +146,85 @@ def wine(seed):
     return X.T, y
 
 
+def _flip_labels(y, label_noise, n_classes, rng):
+    """``y`` with a fraction ``label_noise`` of labels, drawn at random, moved to another class at random."""
+    y = y.copy()
+    flip = rng.uniform(size=y.shape[0]) < label_noise
+    y[flip] = (y[flip] + rng.integers(1, n_classes, size=int(flip.sum()))) % n_classes
+    return y
+
+
+def _check_classification(n_features, n_informative, n_classes, **_):
+    # make_classification puts 2 clusters per class on the vertices of an
+    # n_informative-dimensional hypercube, and the informative features are
+    # some of the features.
+    if n_informative > n_features:
+        raise invalid("n_informative", n_informative, f"at most n_features ({n_features})")
+    if 2 * n_classes > 2**n_informative:
+        raise invalid("n_informative", n_informative,
+                      f"at least log2(2 n_classes) = {math.log2(2 * n_classes):g} for {n_classes} classes")
+
+
+def classification(seed, n_samples=400, n_features=10, n_informative=4, n_classes=2, class_sep=1.0,
+                   label_noise=0.05):
+    """A problem of stated difficulty: scikit-learn ``make_classification``, then label noise.
+
+    ``n_informative`` features carry the classes (two Gaussian clusters per
+    class, centred on vertices of a hypercube of side ``2 class_sep``: the
+    smaller ``class_sep``, the more the classes overlap); the other
+    ``n_features - n_informative`` are independent noise. Then exactly
+    the stated fraction ``label_noise`` of labels, on average, is moved to
+    another class (scikit-learn's own ``flip_y`` redraws a label, which keeps
+    it a ``1 / n_classes`` of the time).
+    """
+    from sklearn.datasets import make_classification
+
+    n_samples, n_features, n_informative, n_classes, class_sep, label_noise = _checked(
+        n_samples=n_samples, n_features=n_features, n_informative=n_informative, n_classes=n_classes,
+        class_sep=class_sep, label_noise=label_noise)
+    _check_classification(n_features, n_informative, n_classes)
+    sklearn_seed, noise_seed = np.random.SeedSequence(seed).generate_state(2)
+    X, y = make_classification(
+        n_samples=n_samples, n_features=n_features, n_informative=n_informative, n_redundant=0,
+        n_repeated=0, n_classes=n_classes, n_clusters_per_class=2, flip_y=0.0, class_sep=class_sep,
+        shuffle=True, random_state=int(sklearn_seed),
+    )
+    return X.T, _flip_labels(y, label_noise, n_classes, np.random.default_rng(noise_seed))
+
+
+def xor(seed, n_samples=400, n_features=2, label_noise=0.0):
+    """XOR: points uniform in ``[-1, 1]^n_features``, class 1 where exactly one of x1, x2 is positive.
+
+    No single feature says anything about the class (each quadrant pair
+    balances it), so a linear model stays at chance; features beyond the
+    first two are distractors. A fraction ``label_noise`` of labels is flipped.
+    """
+    n_samples, n_features, label_noise = _checked(n_samples=n_samples, n_features=n_features,
+                                                  label_noise=label_noise)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, size=(n_features, n_samples))
+    y = ((X[0] > 0) != (X[1] > 0)).astype(np.int64)
+    return X, _flip_labels(y, label_noise, 2, rng)
+
+
+def gaussian_quantiles(seed, n_samples=400, n_features=2, n_classes=3, label_noise=0.0):
+    """Nested shells of one Gaussian (scikit-learn ``make_gaussian_quantiles``), then label noise.
+
+    A standard normal in ``n_features`` dimensions, cut by its chi-squared
+    quantiles into ``n_classes`` concentric shells of equal probability: the
+    class is a function of the distance to the centre only. A fraction
+    ``label_noise`` of labels is moved to another class.
+    """
+    from sklearn.datasets import make_gaussian_quantiles
+
+    n_samples, n_features, n_classes, label_noise = _checked(
+        n_samples=n_samples, n_features=n_features, n_classes=n_classes, label_noise=label_noise)
+    sklearn_seed, noise_seed = np.random.SeedSequence(seed).generate_state(2)
+    X, y = make_gaussian_quantiles(n_samples=n_samples, n_features=n_features, n_classes=n_classes,
+                                   random_state=int(sklearn_seed))
+    return X.T, _flip_labels(y, label_noise, n_classes, np.random.default_rng(noise_seed))
+
+
 GENERATORS = {
     "circles": circles,
     "moons": moons,
@@ -150,7 +234,14 @@ GENERATORS = {
     "digits": digits,
     "iris": iris,
     "wine": wine,
+    "classification": classification,
+    "xor": xor,
+    "gaussian_quantiles": gaussian_quantiles,
 }
+
+# Checks that involve several parameters of one generator, run by
+# generator_params (configuration validation) as by the generator itself.
+CONSISTENCY_CHECKS = {"classification": _check_classification}
 
 def mnist1d():
     """MNIST-1D (Greydanus 2020), made by the ``mnist1d`` package's generator, at its standard split.
@@ -212,6 +303,8 @@ def generator_params(name, params=None):
     resolved = {**defaults, **params}
     for key, value in params.items():
         PARAMETER_CHECKS[key](value)
+    if name in CONSISTENCY_CHECKS:
+        CONSISTENCY_CHECKS[name](**resolved)
     return resolved
 
 

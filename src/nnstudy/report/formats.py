@@ -63,7 +63,7 @@ def display_tables(derived, config):
     shown = {}
     shown["datasets"] = plain(d["datasets"][
         ["dataset", "source", "n_features", "n_classes", "architecture", "n_train", "n_dev", "n_test",
-         "chance_test", "epochs", "batch_size", "origin"]])
+         "chance_test", "epochs", "batch_size", "origin", "best_test_mean", "published_test", "published_model"]])
     rep = d["replication_check"].copy()
     rep["difference"] = [number(v, 4) if not math.isnan(v) else "–" for v in rep["difference"]]
     rep["published"] = [number(v, 4) for v in rep["published"]]

@@ -16,6 +16,7 @@ from nnstudy.core.initializers import initialize
 from nnstudy.core.optimizers import make_optimizer
 from nnstudy.core.batches import CounterSampler
 from nnstudy.core.training import TrainConfig, TrainData, train
+from nnstudy.study.threads import one_blas_thread
 
 
 @dataclass(frozen=True)
@@ -183,19 +184,20 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="
         inputs=[s.X_train for s in splits] if isinstance(splits, (list, tuple)) else splits.X_train,
         hidden_activation=arch.hidden_activation,
     )
-    result = train(
-        params,
-        arch,
-        make_optimizer(optimizer, **per_model_optimizer_params(optimizer_params, specs)),
-        train_data(splits),
-        config,
-        learning_rate=[s.learning_rate for s in specs],
-        lambd=[s.lambd for s in specs],
-        keep_prob=[s.keep_prob for s in specs],
-        patience=[s.patience for s in specs],
-        sampler=CounterSampler(shuffle_seeds, dropout_seeds),
-        engine=engine,
-    )
+    with one_blas_thread():
+        result = train(
+            params,
+            arch,
+            make_optimizer(optimizer, **per_model_optimizer_params(optimizer_params, specs)),
+            train_data(splits),
+            config,
+            learning_rate=[s.learning_rate for s in specs],
+            lambd=[s.lambd for s in specs],
+            keep_prob=[s.keep_prob for s in specs],
+            patience=[s.patience for s in specs],
+            sampler=CounterSampler(shuffle_seeds, dropout_seeds),
+            engine=engine,
+        )
     diverged = result.status == "diverged"
     metrics = {}
     with np.errstate(all="ignore"):

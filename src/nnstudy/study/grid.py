@@ -26,7 +26,7 @@ from nnstudy.data import datasets
 from nnstudy.errors import check_choice, invalid
 from nnstudy.study import search
 from nnstudy.study.experiment import OPTIMIZER_FIELDS, ModelSpec, architecture_for, run_batch
-from nnstudy.core.gradcheck import gradient_check
+from nnstudy.core.gradcheck import Packing, checked_coordinates, gradient_check
 from nnstudy.core.initializers import INITIALIZERS, initialize
 from nnstudy.core.optimizers import OPTIMIZERS
 from nnstudy.core.regularizers import REGULARIZERS, regularizer_settings
@@ -273,7 +273,9 @@ def gradcheck_cell(config, name, splits):
     cost that step descends: He weights, small random biases (so no ReLU unit
     sits exactly on its kink), a fixed batch of the training set with the L2
     penalty of the whole training set, the configured L2 strength and dropout
-    under fixed draws. Returns ``(rows, threshold)``: one row per
+    under fixed draws. Blocks larger than ``gradcheck.coordinates_per_block``
+    are checked on a seeded sample of that many entries (the same sample for
+    every engine and regularizer), the others whole. Returns ``(rows, threshold)``: one row per
     (regularizer, engine, block), "all" being the whole vector, each with its
     relative difference and the tolerance it must stay below
     (:meth:`nnstudy.core.gradcheck.GradientCheck.tolerance`).
@@ -296,6 +298,7 @@ def gradcheck_cell(config, name, splits):
     keep = np.array([s["keep_prob"] for s in settings], dtype=float)
     uniforms = [gen.random((len(regs), size, n)) for size in arch.layer_sizes[1:-1]]
     threshold = options["threshold"]
+    coordinates = checked_coordinates(Packing.of(arch).slices, options["coordinates_per_block"], seed)
     rows = []
     for engine, engine_class in engines.ENGINES.items():
         if engine_class.refusal(arch, optimizers.identity()) is not None:
@@ -306,7 +309,7 @@ def gradcheck_cell(config, name, splits):
 
         check = gradient_check(
             params, X, Y, arch, lambd, network.per_model(keep, len(regs)), uniforms,
-            epsilon=options["epsilon"], gradients=step, n_train=m_train,
+            epsilon=options["epsilon"], gradients=step, n_train=m_train, coordinates=coordinates,
         )
         for block in ["all", *check.blocks]:
             values = check.difference if block == "all" else check.blocks[block]
