@@ -70,6 +70,22 @@ def train_timing(dataset="{dataset}", optimizer="{optimizer}", regularizer="{reg
     return f"{RESULTS}/timings/train/{dataset}/{optimizer}/{regularizer}.json"
 
 
+def protocol_run_rows(protocol="{protocol}", dataset="{dataset}", optimizer="{optimizer}",
+                      regularizer="{regularizer}"):
+    """One training cell's rows trained under the other tuning protocol (protocol sensitivity)."""
+    return f"{RESULTS}/protocols/{protocol}/runs/{dataset}/{optimizer}/{regularizer}.csv"
+
+
+def protocol_run_file(protocol="{protocol}", dataset="{dataset}", optimizer="{optimizer}",
+                      regularizer="{regularizer}"):
+    return f"{RESULTS}/protocols/{protocol}/runs/{dataset}/{optimizer}/{regularizer}.h5"
+
+
+def protocol_train_timing(protocol="{protocol}", dataset="{dataset}", optimizer="{optimizer}",
+                          regularizer="{regularizer}"):
+    return f"{RESULTS}/timings/protocols/{protocol}/{dataset}/{optimizer}/{regularizer}.json"
+
+
 def variance_rows(dataset="{dataset}"):
     """One dataset's variance decomposition."""
     return f"{RESULTS}/variance/{dataset}.csv"

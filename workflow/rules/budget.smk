@@ -2,9 +2,6 @@
 # each optimizer is best at each budget, and the chosen values at the edge of
 # their range, from the tuning job's trials and choices.
 
-from nnstudy.report.table_names import BUDGET_TABLES
-
-
 rule budget_tables:
     input:
         trials=paths.table("tuning_trials"),

@@ -8,6 +8,7 @@ from nnstudy import paths
 from nnstudy.data import datasets
 from nnstudy.config import read_yaml, validated
 from nnstudy.lectures import outputs as lecture_outputs
+from nnstudy.report.table_names import BUDGET_TABLES, PROTOCOL_TABLES, TUNING_TABLES
 
 # Snakemake's YAML reader keeps the last of two equal keys without a word:
 # read every config file again with the reader that refuses them.
@@ -29,12 +30,16 @@ TUNE = config["learning_rates"]["tune"]
 # The search protocol tunes every combination (the search rule); the grid
 # protocol gives each (dataset, optimizer) the learning_rates grid's rate.
 SEARCH = config["tuning"]["protocol"] == "search"
+# Protocol sensitivity: these datasets are trained again under the other protocol.
+OTHER_PROTOCOL = "grid" if SEARCH else "search"
+SENSITIVITY = config["tuning"]["sensitivity_datasets"]
 
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
     optimizer="|".join(OPTIMIZERS),
     regularizer="|".join(dict.fromkeys(REGULARIZERS + ["none"])),
+    protocol=OTHER_PROTOCOL,
 
 
 def cells():
@@ -194,6 +199,36 @@ def chosen_rate(wildcards):
     return []
 
 
+def sensitivity_cells():
+    """The training cells the protocol-sensitivity stage trains again."""
+    return [c for c in cells() if c["dataset"] in SENSITIVITY]
+
+
+def other_protocol_choice(wildcards):
+    """What the other protocol's tuning chose for a cell (see chosen_rate)."""
+    if wildcards.protocol == "search":
+        return paths.search_chosen(
+            wildcards.dataset, wildcards.optimizer, wildcards.regularizer
+        )
+    if TUNE:
+        return paths.chosen_rate(wildcards.dataset, wildcards.optimizer)
+    return []
+
+
+def other_protocol_config(wildcards):
+    """A training cell's slice of the configuration, under the other protocol."""
+    sliced = cell_config(wildcards)
+    sliced["tuning"] = {**sliced["tuning"], "protocol": wildcards.protocol}
+    return sliced
+
+
+def tuning_report_inputs(wildcards):
+    """The tuning tables the report shows: those of the search, and of the protocol comparison."""
+    names = [*TUNING_TABLES, *BUDGET_TABLES] if SEARCH else []
+    names += PROTOCOL_TABLES if SENSITIVITY else []
+    return {name: paths.table(name) for name in names}
+
+
 def final_outputs():
     tables = [
         "runs",
@@ -207,7 +242,9 @@ def final_outputs():
     outputs += [paths.table("summary", "md"), paths.table("summary", "tex")]
     outputs.append(paths.vectorization_timings())
     if SEARCH:
-        outputs += [paths.table("tuning_trials"), paths.table("tuning_chosen")]
+        outputs += [paths.table(name) for name in (*TUNING_TABLES, *BUDGET_TABLES)]
+    if SENSITIVITY:
+        outputs += [paths.table(name) for name in PROTOCOL_TABLES]
     if config["replication"]:
         outputs.append(paths.table("replication"))
     if config.get("variance_decomposition"):

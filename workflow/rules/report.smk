@@ -13,6 +13,7 @@ report: "../report/workflow.rst"
 
 rule report:
     input:
+        unpack(tuning_report_inputs),
         runs=paths.table("runs"),
         summary=paths.table("summary"),
         curves=paths.table("curves"),

@@ -77,7 +77,11 @@ def check_config(config):
 
 def _check_tuning(config):
     tuning = config.get("tuning")
-    if not tuning or tuning["protocol"] != "search":
+    if not tuning:
+        return
+    for name in tuning["sensitivity_datasets"]:
+        check_choice("tuning.sensitivity_datasets", name, config["datasets"])
+    if tuning["protocol"] != "search":
         return
     search.dimensions(tuning["space"])  # each range checked against its scale
     shared = sorted(set(tuning["seeds"]) & set(config["seeds"]))
