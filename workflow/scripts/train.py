@@ -21,10 +21,12 @@ learning_rate = records.study_rate(config, optimizer, snakemake.input.chosen or 
 log.info("%s / %s / %s: learning rate %g", dataset, optimizer, regularizer, learning_rate)
 
 outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, pool, learning_rate)
+grid = study.boundary_probe(pool)
 io.write_run(
     snakemake.output.run,
     outcome,
-    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": pool.metadata},
+    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": pool.metadata,
+     "boundary_axes": None if grid is None else grid[0]},
 )
 io.write_rows(snakemake.output.rows, rows)
 statuses = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
