@@ -25,6 +25,7 @@
   function cellOf(s) { return meta.cells[cellIndex.get(`${s.dataset}|${s.optimizer}|${s.regularizer}`)]; }
   function runsOf(s, seed) {
     const c = cellIndex.get(`${s.dataset}|${s.optimizer}|${s.regularizer}`);
+    if (c === undefined) return [];
     const seeds = seed === "all" ? meta.levels.seed.map((_, k) => k) : [meta.levels.seed.map(String).indexOf(String(seed))];
     const init = meta.levels.initializer.indexOf(s.initializer);
     return seeds.map((k) => runIndex.get(`${c}|${init}|${k}`)).filter((r) => r !== undefined).map((r) => meta.runs[r]);
@@ -142,7 +143,8 @@
     const xMax = steps[steps.length - 1] || 1;
     const X = (s) => left + (s / xMax) * (W - left - right), Y = (v) => top + (1 - (f(v) - lo) / (hi - lo)) * (H - top - bottom);
     node("text", {x: left, y: 12, class: "explorer-chart-title"}, svg).textContent = title;
-    for (const [v, label] of [[lo, log ? `1e${lo.toFixed(1)}` : "0"], [hi, log ? `1e${hi.toFixed(1)}` : "1"]]) {
+    const tick = (v) => (log ? Number(Math.pow(10, v).toPrecision(2)).toExponential(1).replace("e+0", "").replace("e-", "e−") : String(v));
+    for (const [v, label] of [[lo, tick(lo)], [hi, tick(hi)]]) {
       const y = top + (1 - (v - lo) / (hi - lo)) * (H - top - bottom);
       node("line", {x1: left, x2: W - right, y1: y, y2: y, stroke: "#ddd"}, svg);
       node("text", {x: left - 3, y: y + 3, "text-anchor": "end", class: "explorer-tick"}, svg).textContent = label;
@@ -168,7 +170,12 @@
   const mean = (xs) => { const v = xs.filter(Number.isFinite); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN; };
 
   function drawPanel(panel, s, seed) {
-    const cell = cellOf(s), runs = runsOf(s, seed);
+    const cell = cellOf(s);
+    if (!cell) {  // a cell the study did not train (a dataset skipped for missing files, say)
+      $(`explorer-${panel}-title`).textContent = `${s.initializer} · ${s.regularizer} · ${s.optimizer} on ${s.dataset}: not trained`;
+      return {nFrames: 0, step: 0};
+    }
+    const runs = runsOf(s, seed);
     const chosen = seed === "all" ? runs : runs.slice(0, 1);
     const others = runsOf(s, "all").filter((r) => !chosen.includes(r));
     $(`explorer-${panel}-title`).textContent = `${s.initializer} · ${s.regularizer} · ${s.optimizer} on ${s.dataset}` +
