@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import time
 
 import numpy as np
@@ -88,25 +89,39 @@ def open_page(browser, address):
 
 def expected_run(workdir, runs, dataset, initializer, regularizer, optimizer, seed):
     """(runs.csv row, the run file's boundary codes of that model (records x points) or None)."""
+    labels = pd.read_csv(workdir / "results" / "tables" / "run_labels.csv")
+    runs = runs.merge(labels[["dataset", "initializer", "regularizer", "optimizer", "seed", "label"]])
     row = runs[(runs["dataset"] == dataset) & (runs["initializer"] == initializer) & (runs["regularizer"] == regularizer)
                & (runs["optimizer"] == optimizer) & (runs["seed"] == seed)].iloc[0]
     arrays, _ = io.read_run(workdir / "results" / "runs" / dataset / optimizer / f"{regularizer}.h5")
     model = np.flatnonzero((arrays["specs"]["initializer"].astype(str) == initializer)
                            & (arrays["specs"]["seed"] == model_seed(dataset, seed)))[0]
     boundary = arrays["history"].get(snapshots.HISTORY_KEY)
-    return row, None if boundary is None else boundary[model]
+    curves = {k: arrays["history"][k][model] for k in ("cost", "train_accuracy", "dev_accuracy")}
+    curves["step"] = arrays["history"]["step"]
+    return row, None if boundary is None else boundary[model], curves
 
 
-def assert_shows(view, row, boundary):
+def assert_shows(view, row, boundary, curves):
     for name in ("train_accuracy", "dev_accuracy", "test_accuracy"):
         shown = view["numbers"][name]
         assert (shown == "–") if pd.isna(row[name]) else float(shown) == pytest.approx(row[name], abs=5e-4), name
     assert float(view["numbers"]["learning_rate"]) == pytest.approx(row["learning_rate"])
+    assert view["numbers"]["status"].startswith(row["label"])
+    assert view["numbers"]["status"].endswith("(stopped early)") == (row["status"] == "stopped_early")
     if boundary is None:
         assert view["codes"] is None
+        record = len(curves["step"]) - 1
     else:
         record = explorer.frame_records(boundary.shape[0])[int(view["frame"])]
         assert view["codes"] == boundary[record].tolist()
+    # The text alternative reads the curves at the current step: the run file's records.
+    found = re.match(r"Step (\d+) of \d+: training cost (\d+\.\d+), training accuracy (\d+\.\d+), dev accuracy (\d+\.\d+)",
+                     view["alt"])
+    assert found, view["alt"]
+    assert int(found[1]) == curves["step"][record]
+    for text, name in zip(found.groups()[1:], ("cost", "train_accuracy", "dev_accuracy")):
+        assert float(text) == pytest.approx(curves[name][record], rel=2e-3, abs=6e-4), name
 
 
 @pytest.mark.slow
@@ -176,6 +191,8 @@ def test_explorer_in_chromium_shows_the_selected_run_compares_and_follows_the_ur
             if key != "dataset":
                 assert after["image"] != before["image"], key
             assert after["weight_norm"], key
+            if key == "regularizer":
+                assert f"lambd {config['regularizers']['l2']['lambd']}" in after["numbers"]["settings"]
             before = after
 
         # Back: the previous view (the circles dataset) returns.

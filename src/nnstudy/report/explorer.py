@@ -167,6 +167,9 @@ def explorer_data(runs, derived, run_files, data_files, config, seed_numbers):
                   combos[[*keys[:4], "rank", "of"]].itertuples(index=False)},
         "comparisons": comparisons,
         "t975": [None, *(float(scipy_stats.t.ppf(0.975, df)) for df in range(1, len(levels["seed"])))],
+        # The hyperparameters each level sets (the learning rate is per run).
+        "settings": {factor: {name: io.to_jsonable(config[factor + "s"][name] or {}) for name in levels[factor]}
+                     for factor in ("regularizer", "optimizer")},
         "grids": grids,
         "grid_points": snapshots.GRID_POINTS,
         "frame_cap": FRAME_CAP,

@@ -209,7 +209,10 @@
       (codes ? `; the network predicts class 1 on ${fmt(100 * boundaryShare, 0)}% of the plane.` : ".");
     const rank = meta.ranks[`${s.dataset}|${s.initializer}|${s.regularizer}|${s.optimizer}`];
     const value = (name) => mean(chosen.map((r) => field(r, name)));
-    const statuses = chosen.map((r) => field(r, "label"));
+    // The label (converged, stalled at chance, diverged), and how training ended when not at its last step.
+    const statuses = chosen.map((r) => field(r, "label") + (field(r, "status") === "stopped_early" ? " (stopped early)" : ""));
+    const settings = (factor) => Object.entries(meta.settings[factor][s[factor]] || {})
+      .map(([k, v]) => `${k} ${v}`).join(", ");
     const rows = [
       ["status", "Status", seed === "all" ? Object.entries(statuses.reduce((m, x) => ({...m, [x]: (m[x] || 0) + 1}), {}))
         .map(([x, n]) => `${n} ${x}`).join(", ") : statuses[0] || "–"],
@@ -217,6 +220,8 @@
       ["dev_accuracy", "Final dev accuracy", fmt(value("dev_accuracy"))],
       ["test_accuracy", "Final test accuracy", fmt(value("test_accuracy"))],
       ["learning_rate", "Learning rate", chosen.length ? String(field(chosen[0], "learning_rate")) : "–"],
+      ["settings", "Settings", [`${s.regularizer}: ${settings("regularizer") || "nothing to set"}`,
+                                `${s.optimizer}: ${settings("optimizer")}`].join("; ")],
       ["rank", `Rank on ${s.dataset} (mean score over seeds)`, rank ? `${rank[0]} of ${rank[1]}` : "–"],
     ];
     $(`explorer-${panel}-numbers`).tBodies[0].replaceChildren(...rows.map(([key, label, text]) => {
