@@ -101,7 +101,8 @@
     ctx.clearRect(0, 0, W, H);
     if (!codes) {
       ctx.fillStyle = "#555"; ctx.font = "13px sans-serif";
-      ctx.fillText("No decision boundary:", 12, H / 2 - 8); ctx.fillText("the inputs are not 2-D.", 12, H / 2 + 10);
+      // Inputs of more than two features, or run files written before snapshots were recorded.
+      ctx.fillText("No decision boundary", 12, H / 2 - 8); ctx.fillText("recorded for this dataset.", 12, H / 2 + 10);
       return;
     }
     const small = document.createElement("canvas");
