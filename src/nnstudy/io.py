@@ -284,17 +284,24 @@ def write_run(path, outcome, metadata):
     :class:`~nnstudy.study.experiment.ModelSpec` field), ``metrics``, ``status``,
     ``stop_step``, ``best_step``, ``steps`` and ``steps_per_epoch``. The wall
     time is deliberately left out so that reruns give identical files.
+    Decision-boundary snapshots, when recorded, are stored as one byte per
+    probability (:func:`nnstudy.core.snapshots.quantize`).
     """
     from dataclasses import fields
 
+    from nnstudy.core import snapshots
+
     result = outcome.result
+    history = dict(result.history)
+    if snapshots.HISTORY_KEY in history:
+        history[snapshots.HISTORY_KEY] = snapshots.quantize(history[snapshots.HISTORY_KEY])
     specs = {
         f.name: np.array([np.nan if getattr(s, f.name) is None else getattr(s, f.name) for s in outcome.specs])
         for f in fields(outcome.specs[0])
     }
     arrays = {
         "params": result.params,
-        "history": result.history,
+        "history": history,
         "specs": specs,
         "metrics": outcome.metrics,
         "status": result.status,

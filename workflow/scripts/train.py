@@ -23,10 +23,12 @@ for initializer, values in hyperparameters.items():
     log.info("%s / %s / %s / %s: %s", dataset, initializer, optimizer, regularizer, values)
 
 outcome, rows = study.train_cell(config, dataset, optimizer, regularizer, pool, hyperparameters)
+grid = study.boundary_probe(pool)
 io.write_run(
     snakemake.output.run,
     outcome,
-    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": pool.metadata},
+    {"config": config, "cell": [dataset, optimizer, regularizer], "dataset": pool.metadata,
+     "boundary_axes": None if grid is None else grid[0]},
 )
 io.write_rows(snakemake.output.rows, rows)
 statuses = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudy.core import batches, engines, network
+from nnstudy.core import batches, engines, network, snapshots
 from nnstudy.errors import invalid
 from nnstudy.core.schedules import check_schedule, learning_rate_at
 
@@ -107,6 +107,8 @@ class TrainData:
     set s is model s's). The dev arrays follow the training arrays' layout.
     Many models share a set (every initializer of a seed), so the sets are
     stored once and a chunk of models gets its own copy only while it trains.
+    X_probe (n_0, P), or (K, n_0, P) like X: optional grid points whose
+    output probabilities every record stores (:mod:`nnstudy.core.snapshots`).
     """
 
     X: np.ndarray
@@ -116,6 +118,7 @@ class TrainData:
     Y_dev: np.ndarray | None = None
     y_dev: np.ndarray | None = None
     sets: np.ndarray | None = None
+    X_probe: np.ndarray | None = None
 
     @property
     def per_model(self):
@@ -134,7 +137,8 @@ class TrainData:
             return self
         rows = index if self.sets is None else np.asarray(self.sets)[index]
         return TrainData(*(None if a is None else a[rows] for a in (
-            self.X, self.Y, self.y, self.X_dev, self.Y_dev, self.y_dev)))
+            self.X, self.Y, self.y, self.X_dev, self.Y_dev, self.y_dev)),
+            X_probe=None if self.X_probe is None else self.X_probe[rows])
 
 
 @dataclass
@@ -144,7 +148,8 @@ class TrainResult:
     history : "step" (R,), and per model (S, R) arrays "cost" (regularized,
         full training set), "train_accuracy", "dev_cost", "dev_accuracy",
         plus (S, R, L) per-layer "grad_norm" (full-batch gradient, no
-        dropout) and "weight_norm" (Frobenius norms).
+        dropout) and "weight_norm" (Frobenius norms); with grid points
+        (``TrainData.X_probe``) also (S, R, P) "boundary" probabilities.
     status : (S,) one of STATUSES; stop_step (S,) the step at which a model
         diverged or stopped early (-1 otherwise); best_step (S,) the recorded
         step with the lowest dev cost, the record early stopping keeps (training
@@ -245,7 +250,7 @@ def train(
     if record_steps[-1] != total_steps:
         record_steps.append(total_steps)
     n_records = len(record_steps)
-    history = {"step": np.array(record_steps), **_empty_history(n_models, n_records, arch.n_layers)}
+    history = {"step": np.array(record_steps), **_empty_history(n_models, n_records, arch.n_layers, data)}
     status = np.array(["ok"] * n_models, dtype="<U13")
     stop_step = np.full(n_models, -1)
     final = {k: np.empty(np.shape(v)) for k, v in params.items()}
@@ -272,7 +277,7 @@ def train(
         outcome = _train_chunk(engine_class, chunk_optimizer, schedule, label=label, **part)
         for k in final:
             final[k][index] = outcome["params"][k]
-        for k in HISTORY_KEYS:
+        for k in outcome["history"]:
             history[k][index] = outcome["history"][k]
         status[index] = outcome["status"]
         stop_step[index] = outcome["stop_step"]
@@ -314,12 +319,13 @@ def _log_progress(label, step, total_steps, started, history, r, status):
     )
 
 
-def _empty_history(n_models, n_records, n_layers):
-    """NaN-filled per-model records of every key of HISTORY_KEYS."""
+def _empty_history(n_models, n_records, n_layers, data):
+    """NaN-filled per-model records of every key of HISTORY_KEYS, and of the snapshots ``data`` asks for."""
     return {
         **{k: np.full((n_models, n_records), np.nan) for k in HISTORY_KEYS[:4]},
         "grad_norm": np.full((n_models, n_records, n_layers), np.nan),
         "weight_norm": np.full((n_models, n_records, n_layers), np.nan),
+        **snapshots.empty(data, n_models, n_records),
     }
 
 
@@ -411,10 +417,11 @@ def _record(engine, data, arch, lambd, history, r, step, standing):
         dev_cost = network.data_loss(dev_logits, data.Y_dev, arch)
         history["dev_cost"][:, r] = dev_cost
         history["dev_accuracy"][:, r] = (predict(dev_logits) == data.y_dev).mean(axis=-1)
+    snapshots.record(engine, data, arch, history, r)
     standing.mark_diverged(standing.active & diverging(cost, standing.initial_cost, weight_norms), step)
     if standing.best_params is not None:
         standing.watch_dev_cost(dev_cost, step, engine.params)
-    for key in HISTORY_KEYS:
+    for key in history:
         history[key][standing.status == "diverged", r] = np.nan
 
 
@@ -436,7 +443,7 @@ def _hold_after_stop(history, r, status):
     Each model keeps its last values, exactly what recording it frozen would
     have given: a stopped model's record repeats, a diverged model's is NaN.
     """
-    for key in HISTORY_KEYS:
+    for key in history:
         for later in range(r, history[key].shape[1]):
             history[key][:, later] = history[key][:, r - 1]
         history[key][status == "diverged", r:] = np.nan
@@ -459,7 +466,7 @@ def _train_chunk(engine_class, optimizer, schedule, *, data, params, learning_ra
     use_dropout = bool(np.any(keep_prob < 1))
     engine = engine_class(params, arch, optimizer, lambd_b, keep_b, n_train=m)
     standing = _Standing.start(patience, engine.params)
-    history = _empty_history(n_models, n_records, arch.n_layers)
+    history = _empty_history(n_models, n_records, arch.n_layers, data)
 
     started = time.perf_counter()
     progress = _progress_records(n_records) if log.isEnabledFor(logging.INFO) else set()

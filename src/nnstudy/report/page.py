@@ -26,7 +26,7 @@ from nnstudy.analysis.derived import BIAS_VARIANCE_THRESHOLD, FACTORS, REFERENCE
 from nnstudy.analysis.interactions import interaction_sentences
 from nnstudy.analysis.replication_check import MATCH_TOLERANCE
 from nnstudy.analysis.run_tables import TARGET_FRACTION
-from nnstudy.report import formats, tuning_sections
+from nnstudy.report import explorer, formats, tuning_sections
 from nnstudy.report.formats import TOP_COMBINATIONS, number, p_value
 
 # The course's own reporting choices, stated beside the replication table.
@@ -188,7 +188,7 @@ def variance_decomposition_table(frame):
 
 
 def render_html(derived, shown, figures, config, provenance, lectures=(), vectorization=None,
-                variance=None, tuning=None):
+                variance=None, tuning=None, explorer_section=""):
     """The report page as one string: figures embedded, tables inline, no external resource."""
     import jinja2
 
@@ -237,6 +237,7 @@ def render_html(derived, shown, figures, config, provenance, lectures=(), vector
         vectorization=vectorization,
         variance=variance,
         tuning=tuning,
+        explorer=explorer_section,
         constants={
             "target_fraction": TARGET_FRACTION,
             "bias_variance_threshold": BIAS_VARIANCE_THRESHOLD,
@@ -316,10 +317,12 @@ def build(inputs, run_files, data_files, config, *, table_outputs, figures_dir, 
         "config_yaml": config_yaml,
         "commands": regenerate_commands(repo_dir, Path.cwd(), config_copy),
     }
+    explorer_section = explorer.section_html(
+        explorer.explorer_data(frames["runs"], derived, run_files, data_files, config, seed_numbers))
     page = render_html(
         derived, shown, drawn, config, provenance, lecture_sections(config),
         vectorization_table(frames.get("vectorization")),
-        variance_decomposition_table(frames.get("variance_decomposition")),
+        variance_decomposition_table(frames.get("variance_decomposition")), explorer_section=explorer_section,
         tuning=tuning_sections.section_html(frames, figures_dir, html_table),
     )
     with io.atomic_path(html_path) as tmp:

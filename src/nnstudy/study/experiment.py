@@ -102,16 +102,21 @@ def architecture_for(splits, hidden_layers, hidden_activation="relu"):
     )
 
 
-def train_data(splits):
+def train_data(splits, probe=None):
     """TrainData from a dataset's train and dev parts.
 
     splits : one :class:`~nnstudy.data.datasets.Splits` shared by every model, or a
         list with one per model (parts of equal sizes): each distinct Splits
         object is stacked once along a leading set axis, and ``sets`` says
         which one each model trains on.
+    probe : None, or (n_features, P) raw (unstandardized) inputs whose output
+        probabilities training records (:mod:`nnstudy.core.snapshots`); each
+        split sees them standardized with its own statistics.
     """
     if not isinstance(splits, (list, tuple)):
         has_dev = splits.X_dev.shape[-1] > 0
+        if probe is not None and splits.stats is not None:
+            probe = (probe - splits.stats["mean"]) / splits.stats["std"]
         return TrainData(
             X=splits.X_train,
             Y=one_hot_targets(splits.y_train, splits.n_classes),
@@ -119,16 +124,18 @@ def train_data(splits):
             X_dev=splits.X_dev if has_dev else None,
             Y_dev=one_hot_targets(splits.y_dev, splits.n_classes) if has_dev else None,
             y_dev=splits.y_dev if has_dev else None,
+            X_probe=probe,
         )
     distinct, sets = _distinct(splits)
-    parts = [train_data(s) for s in distinct]
+    parts = [train_data(s, probe) for s in distinct]
     shapes = {(p.X.shape, None if p.X_dev is None else p.X_dev.shape) for p in parts}
     if len(shapes) != 1:
         raise ValueError(f"per-model splits must have equal sizes, got {sorted(map(str, shapes))}")
-    return TrainData(*(
-        None if getattr(parts[0], name) is None else np.stack([getattr(p, name) for p in parts])
-        for name in ("X", "Y", "y", "X_dev", "Y_dev", "y_dev")
-    ), sets=sets)
+    stacked = {
+        name: None if getattr(parts[0], name) is None else np.stack([getattr(p, name) for p in parts])
+        for name in ("X", "Y", "y", "X_dev", "Y_dev", "y_dev", "X_probe")
+    }
+    return TrainData(**stacked, sets=sets)
 
 
 def _distinct(splits):
@@ -157,7 +164,7 @@ def _accuracies(params, splits, part, arch):
     return acc
 
 
-def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="auto"):
+def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="auto", probe=None):
     """Train every model of ``specs`` together on ``splits`` and evaluate it.
 
     splits : one Splits for every model, or a list of one Splits per model
@@ -167,6 +174,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="
     optimizer_params : its hyperparameters (beta, beta1, beta2, epsilon).
     config : a :class:`TrainConfig`.
     engine : the training engine, by name (see :func:`nnstudy.core.training.train`).
+    probe : None, or raw 2-D grid points whose probabilities every record stores (see :func:`train_data`).
     Returns a :class:`BatchOutcome` with, per model, train / dev / test
     accuracy, the final regularized training cost, the steps trained and the
     epoch of the lowest dev cost (the record early stopping keeps). Diverged models report NaN accuracies.
@@ -189,7 +197,7 @@ def run_batch(splits, arch, optimizer, optimizer_params, config, specs, engine="
             params,
             arch,
             make_optimizer(optimizer, **per_model_optimizer_params(optimizer_params, specs)),
-            train_data(splits),
+            train_data(splits, probe),
             config,
             learning_rate=[s.learning_rate for s in specs],
             lambd=[s.lambd for s in specs],

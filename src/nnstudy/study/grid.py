@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from nnstudy.core import batches, engines, network, optimizers, rng
+from nnstudy.core import batches, engines, network, optimizers, rng, snapshots
 from nnstudy.data import datasets
 from nnstudy.errors import check_choice, invalid
 from nnstudy.study import search
@@ -218,10 +218,11 @@ def grid_specs(config, name, regularizer, hyperparameters):
     ]
 
 
-def train_specs(config, name, optimizer, splits, specs):
+def train_specs(config, name, optimizer, splits, specs, probe=None):
     """Train ``specs`` as one batch on a dataset with one optimizer of the study.
 
     splits : one Splits per model (its replicate's split).
+    probe : None, or raw grid points to record probabilities on (see :func:`boundary_probe`).
     """
     return run_batch(
         splits,
@@ -230,7 +231,20 @@ def train_specs(config, name, optimizer, splits, specs):
         optimizer_params(config, optimizer),
         train_config(config, name, optimizer, splits[0]),
         specs,
+        probe=probe,
     )
+
+
+def boundary_probe(pool):
+    """(axes (2, G), points (2, G * G)) of the decision-boundary grid of a 2-D pool, else None.
+
+    The grid spans every sample of the pool, in its raw coordinates, so each
+    seed's snapshots cover the same plane.
+    """
+    if pool.X.shape[0] != 2:
+        return None
+    X = pool.X if pool.X_test is None else np.concatenate([pool.X, pool.X_test], axis=1)
+    return snapshots.boundary_grid(X)
 
 
 def train_cell(config, name, optimizer, regularizer, pool, hyperparameters):
@@ -244,7 +258,8 @@ def train_cell(config, name, optimizer, regularizer, pool, hyperparameters):
     specs = grid_specs(config, name, regularizer, hyperparameters)
     seed_numbers = [seed for _, seed in cell_runs(config)]
     splits = replicate_splits(pool, name, seed_numbers)
-    outcome = train_specs(config, name, optimizer, splits, specs)
+    grid = boundary_probe(pool)
+    outcome = train_specs(config, name, optimizer, splits, specs, probe=None if grid is None else grid[1])
     rows = []
     for (_, seed), spec, row in zip(cell_runs(config), specs, outcome.rows()):
         rows.append(
