@@ -77,47 +77,8 @@ HIDDEN_KERNELS = {
     network.ACTIVATIONS["linear"]: HiddenKernel(False, None, False),
 }
 
-def _sigmoid_kernel(logits, out, scratch):
-    """basics.sigmoid's operations, in their order, into ``out`` with ``scratch`` buffers.
-
-    scratch : a float buffer and a bool buffer shaped like ``logits``. The
-    reference allocates four temporaries and compares the 0/1 numerator as a
-    freshly built bool array; here nothing is allocated.
-    """
-    t, positive = scratch
-    np.copysign(logits, -1.0, out=t)
-    np.exp(t, out=t)
-    np.greater_equal(logits, 0.0, out=positive)
-    np.maximum(t, positive, out=out)
-    np.add(1.0, t, out=t)
-    return np.divide(out, t, out=out)
-
-
-def _scratch_for_sigmoid(shape):
-    return np.empty(shape), np.empty(shape, dtype=bool)
-
-
-def _softmax_kernel(logits, out, scratch):
-    return network.OUTPUTS["softmax"][0](logits, out=out)
-
-
-class OutputKernel(NamedTuple):
-    """How the fused passes compute an output's probabilities into a buffer.
-
-    probabilities : ``probabilities(logits, out, scratch)``, bit for bit the
-        registry's probability function.
-    scratch : ``scratch(shape)`` builds the buffers it needs, or None.
-    """
-
-    probabilities: Callable
-    scratch: Callable | None
-
-
-# Registry probability function -> its kernel, keyed by the function itself.
-OUTPUT_KERNELS = {
-    network.OUTPUTS["sigmoid"][0]: OutputKernel(_sigmoid_kernel, _scratch_for_sigmoid),
-    network.OUTPUTS["softmax"][0]: OutputKernel(_softmax_kernel, None),
-}
+# Output probability functions of the registry that can write into ``out``.
+OUTPUT_KERNELS = frozenset({network.OUTPUTS["sigmoid"][0], network.OUTPUTS["softmax"][0]})
 
 
 def hidden_kernel(name):
@@ -127,9 +88,9 @@ def hidden_kernel(name):
 
 
 def output_kernel(name):
-    """The :class:`OutputKernel` of output ``name`` of the registry, or None if the passes have none."""
+    """The registry's probability function of output ``name`` if it can write into ``out``, or None."""
     entry = network.OUTPUTS.get(name)
-    return OUTPUT_KERNELS.get(entry[0]) if entry is not None else None
+    return entry[0] if entry is not None and entry[0] in OUTPUT_KERNELS else None
 
 
 # Bytes of step buffers per chunk of models. Measured (bench/README.md, "The
@@ -262,7 +223,6 @@ class FusedNetwork:
             self.D = [None] * L
         self.masks = [None] * L
         self.logits = np.empty((C, sizes[L], width))
-        self._output_scratch = self.probabilities.scratch and self.probabilities.scratch(self.logits.shape)
         # dZ of every layer in one buffer, units in parameter order, so that
         # one reduction gives every bias gradient (the flat rows hold b1..bL
         # contiguously). Hidden dZ are computed in place from dA.
@@ -333,7 +293,7 @@ class FusedNetwork:
         """dZ_L = (probabilities - Y) / m, with the reference's probabilities."""
         dZ = self.dZ[-1]
         # The registry's function, as the reference path calls it, written into the buffer.
-        self.probabilities.probabilities(self.logits, dZ, self._output_scratch)
+        self.probabilities(self.logits, out=dZ)
         np.subtract(dZ, Y, out=dZ)
         np.divide(dZ, self.width, out=dZ)
         return dZ
