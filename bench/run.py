@@ -255,17 +255,21 @@ def tuning_batch(work, clock, repeats, quick):
         run = tuning_run(work, TUNING_MODELS, epochs, per_model)
         run()  # warm-up
         timers[per_model] = lambda run=run: time_once(run, clock)
-    measured = interleaved(timers, repeats)
+    # At least 7 rounds, and the ratio as the median of each round's ratio:
+    # the two variants of a round ran within seconds of each other, so the
+    # machine's drift cancels in it.
+    measured = interleaved(timers, max(repeats, 7))
     per, shared = (float(np.median(measured[v][0])) for v in (True, False))
+    ratio = float(np.median(np.divide(measured[True][0], measured[False][0])))
     lambd, keep_prob = TUNING_WORKLOADS[work.name]
     row = {
         "workload": work.name, "models": TUNING_MODELS, "window_epochs": epochs,
         "settings": f"Adam, L2 {lambd}, keep {keep_prob}",
-        "per_model_us": per, "shared_us": shared, "ratio": per / shared,
+        "per_model_us": per, "shared_us": shared, "ratio": ratio,
         "per_model_repeats": measured[True][0], "shared_repeats": measured[False][0],
     }
     print(f"  tuning batch {work.name} S={TUNING_MODELS}: per-model {per:.2f}, shared {shared:.2f} "
-          f"us/model-step, ratio {per / shared:.3f}", flush=True)
+          f"us/model-step, ratio {ratio:.3f}", flush=True)
     return row
 
 
@@ -457,7 +461,8 @@ def markdown(report):
         lines += [
             "", f"Tuning batch, S = {report['tuning'][0]['models']}: every model its own learning rate, "
             "beta1, beta2, epsilon, L2 strength and keep probability, against one set shared by all "
-            "(interleaved, same workload, us per model-step):", "",
+            "(interleaved, same workload, us per model-step, medians; the ratio is the median of each "
+            "round's ratio):", "",
             "| workload | settings | per-model | shared | ratio |", "|---|---|---:|---:|---:|",
         ]
         for row in report["tuning"]:
