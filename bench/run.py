@@ -50,7 +50,7 @@ import baselines  # noqa: E402
 import peers  # noqa: E402
 
 from nnstudy.core import fused, initializers, network, optimizers, training
-from nnstudy.data import datasets
+from nnstudy.data import course_files, datasets
 from nnstudy.study import replication  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -102,8 +102,8 @@ class Workload:
 
 
 def _regularization_data(notes):
-    folder = Path(os.environ.get(replication.DATA_DIR_VARIABLE, REPO.parent / "shared" / "datasets"))
-    path = folder / replication.MAT_FILE
+    folder = Path(os.environ.get(course_files.DATA_DIR_VARIABLE, REPO.parent / "shared" / "datasets"))
+    path = folder / datasets.MAT_FILE
     if path.is_file():
         data = datasets.load_mat(path)
         return data.X_train, data.y_train
@@ -195,6 +195,82 @@ def engine_run(work, n_models, epochs):
         return result.steps * n_models
 
     return run
+
+
+# ---------------------------------------------------------------------------
+# A tuning batch: every model its own hyperparameters, against shared ones
+
+
+# Workloads measured (Adam, so that betas and epsilon are in play), with the
+# L2 strength and keep probability both variants train with.
+TUNING_WORKLOADS = {"moons": (0.1, 0.9), "digits": (0.1, 0.9)}
+TUNING_MODELS = 32
+
+
+def tuning_settings(work, n_models, per_model):
+    """Hyperparameters of a tuning batch: one value per model, or the same value for all.
+
+    The shared values are the middles of the per-model ranges, so both
+    variants do the same arithmetic on numbers of the same size.
+    """
+    lambd, keep_prob = TUNING_WORKLOADS[work.name]
+    spread = {
+        "learning_rate": (work.learning_rate / 3, work.learning_rate * 3),
+        "beta1": (0.85, 0.95), "beta2": (0.99, 0.9999), "epsilon": (1e-9, 1e-7),
+        "lambd": (lambd / 3, lambd * 3), "keep_prob": (keep_prob - 0.05, keep_prob + 0.05),
+    }
+    if per_model:
+        return {k: np.geomspace(lo, hi, n_models) for k, (lo, hi) in spread.items()}
+    return {k: float(np.sqrt(lo * hi)) for k, (lo, hi) in spread.items()}
+
+
+def tuning_run(work, n_models, epochs, per_model):
+    arch = network.Architecture(work.layer_sizes, "relu", "softmax" if work.softmax else "sigmoid")
+    seeds = list(range(n_models))
+    params = initializers.initialize(arch.layer_sizes, "he", seeds)
+    y = work.Y.argmax(axis=0) if work.softmax else work.Y[0].astype(int)
+    data = training.TrainData(work.X, work.Y, y)
+    steps = epochs * work.steps_per_epoch
+    config = training.TrainConfig(epochs=epochs, batch_size=work.batch_size, eval_every=steps)
+    settings = tuning_settings(work, n_models, per_model)
+    optimizer = optimizers.make_optimizer(
+        "adam", beta1=settings["beta1"], beta2=settings["beta2"], epsilon=settings["epsilon"]
+    )
+
+    def run():
+        result = training.train(
+            params, arch, optimizer, data, config, learning_rate=settings["learning_rate"],
+            lambd=settings["lambd"], keep_prob=settings["keep_prob"], seeds=seeds,
+        )
+        return result.steps * n_models
+
+    return run
+
+
+def tuning_batch(work, clock, repeats, quick):
+    """us per model-step of a tuning batch with per-model and with shared hyperparameters, interleaved."""
+    epochs = max(2, work.window_epochs // 2)
+    timers = {}
+    for per_model in (True, False):
+        run = tuning_run(work, TUNING_MODELS, epochs, per_model)
+        run()  # warm-up
+        timers[per_model] = lambda run=run: time_once(run, clock)
+    # At least 7 rounds, and the ratio as the median of each round's ratio:
+    # the two variants of a round ran within seconds of each other, so the
+    # machine's drift cancels in it.
+    measured = interleaved(timers, max(repeats, 7))
+    per, shared = (float(np.median(measured[v][0])) for v in (True, False))
+    ratio = float(np.median(np.divide(measured[True][0], measured[False][0])))
+    lambd, keep_prob = TUNING_WORKLOADS[work.name]
+    row = {
+        "workload": work.name, "models": TUNING_MODELS, "window_epochs": epochs,
+        "settings": f"Adam, L2 {lambd}, keep {keep_prob}",
+        "per_model_us": per, "shared_us": shared, "ratio": ratio,
+        "per_model_repeats": measured[True][0], "shared_repeats": measured[False][0],
+    }
+    print(f"  tuning batch {work.name} S={TUNING_MODELS}: per-model {per:.2f}, shared {shared:.2f} "
+          f"us/model-step, ratio {ratio:.3f}", flush=True)
+    return row
 
 
 def peer_run(build, work, n_models, epochs):
@@ -381,6 +457,17 @@ def markdown(report):
         lines += ["", f"Whole process, `nnstudy {p['command']}` ({p['samples']} samples): "
                   f"{p['seconds']:.1f} s {report['clock']} ({p['wall_seconds']:.1f} s wall), "
                   f"{p['us_per_model_step']:.1f} us per model-step including start-up."]
+    if report.get("tuning"):
+        lines += [
+            "", f"Tuning batch, S = {report['tuning'][0]['models']}: every model its own learning rate, "
+            "beta1, beta2, epsilon, L2 strength and keep probability, against one set shared by all "
+            "(interleaved, same workload, us per model-step, medians; the ratio is the median of each "
+            "round's ratio):", "",
+            "| workload | settings | per-model | shared | ratio |", "|---|---|---:|---:|---:|",
+        ]
+        for row in report["tuning"]:
+            lines.append(f"| {row['workload']} | {row['settings']} | {row['per_model_us']:.2f} "
+                         f"| {row['shared_us']:.2f} | {row['ratio']:.3f} |")
     if report.get("knee"):
         lines += ["", "Cost per model-step against chunk size (models trained together):", ""]
         for name, rows in report["knee"].items():
@@ -426,6 +513,7 @@ def main(argv=None):
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--no-process", action="store_true", help="skip the whole-process run")
     parser.add_argument("--no-knee", action="store_true", help="skip the chunk-size sweep")
+    parser.add_argument("--no-tuning", action="store_true", help="skip the per-model hyperparameter batch")
     parser.add_argument("--no-peers", action="store_true", help="skip the compiled peers (JAX, torch.func)")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
@@ -530,6 +618,10 @@ def main(argv=None):
                 epochs = max(2, epochs // (4 if args.quick else 1))
                 sizes = [2**k for k in range(int(math.log2(n_models)) + 1)]
                 report["knee"][work.name] = knee(work, clock, n_models, sizes, epochs, args.repeats)
+    if not args.no_tuning:
+        report["tuning"] = [
+            tuning_batch(work, clock, args.repeats, args.quick) for work in selected if work.name in TUNING_WORKLOADS
+        ]
     if not args.no_process:
         epochs = 3000 if args.quick else 15000
         report["process"] = whole_process(clock, epochs)

@@ -62,11 +62,17 @@ def test_hidden_kernels_compute_the_registry_functions_bit_for_bit(entry):
 @pytest.mark.parametrize("name", sorted(network.OUTPUTS))
 def test_output_kernels_write_the_registry_probabilities(name):
     logits = np.random.default_rng(1).standard_normal((2, 3 if name == "softmax" else 1, 5)) * 30
+    # Exact zeros, infinities and NaN take the kernels' other branches.
+    logits[0, 0, :4] = [0.0, -0.0, np.inf, -np.inf]
+    logits[1, 0, 0] = np.nan
     probabilities = fused.output_kernel(name)
     assert probabilities is network.OUTPUTS[name][0]
     out = np.empty_like(logits)
-    probabilities(logits, out=out)
-    np.testing.assert_array_equal(out, probabilities(logits))
+    with np.errstate(all="ignore"):
+        probabilities(logits, out=out)
+        expected = probabilities(logits)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
 
 
 def test_the_plain_engine_supports_every_registry_entry():

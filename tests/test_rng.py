@@ -1,6 +1,7 @@
 """Explicit randomness: named streams per seed and the counter-based generator."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,3 +100,23 @@ def test_named_streams_are_children_spawned_from_one_seed_sequence():
             rng.seed_sequence(1234, stream).generate_state(4), children[index].generate_state(4)
         )
     assert len({rng.stream_seed(1234, s) for s in rng.STREAMS}) == len(rng.STREAMS)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 300, 1079, 2048, 2049, 3000])
+def test_counter_permutations_are_the_stable_argsort_of_the_uniforms(m):
+    # The permutation that defines the shuffle stream: sorting the packed
+    # integer words must give it exactly, on both sides of the packing limit.
+    keys = rng.stream_keys(range(5), "shuffle")
+    expected = np.argsort(rng.counter_uniform(keys, 7, (m,)), axis=1, kind="stable")
+    np.testing.assert_array_equal(rng.counter_permutations(keys, 7, m), expected)
+
+
+@pytest.mark.parametrize("m", [2, 17, 64, 2048])
+def test_stable_argsort_53_breaks_ties_by_index(m):
+    # Planted ties (few distinct values, the largest allowed among them):
+    # equal values keep their index order, as a stable argsort keeps them.
+    g = np.random.default_rng(m)
+    levels = np.array([0, 1, 2**52, 2**53 - 1], dtype=np.uint64)
+    values = levels[g.integers(0, len(levels), size=(3, m))]
+    expected = np.argsort(values, axis=1, kind="stable")
+    np.testing.assert_array_equal(rng.stable_argsort_53(values), expected)

@@ -133,7 +133,8 @@ def gather_rows(rows, order):
     order : (S, k) sample indices.
     """
     if rows.ndim == 2:
-        return rows[order]
+        # np.take along the rows: the same copy as rows[order], faster on small sets.
+        return np.take(rows, order, axis=0)
     return rows[np.arange(len(order))[:, None], order]
 
 
@@ -233,6 +234,10 @@ class FusedNetwork:
         if L > 1 and self.kernel.derivative is not None:
             self.D = [None] + [np.empty((C, sizes[l], width)) for l in range(1, L)]
             self._alive = [None] + [np.empty((C, sizes[l], width), dtype=bool) for l in range(1, L)]
+            # An indicator is computed as bools and copied from their bytes:
+            # a comparison or logical_and writing floats casts through a
+            # buffer, about 1.2x the time of the two steps.
+            self._alive_bytes = [None] + [a.view(np.uint8) for a in self._alive[1:]]
         else:
             self.D = [None] * L
         self.masks = [None] * L
@@ -275,11 +280,15 @@ class FusedNetwork:
                 # where f'(Z) is 0, A is 0 or NaN already (see HiddenKernel).
                 alive, D = self._alive[l], D_all[l]
                 kernel.derivative(Z, out=alive)
-                np.logical_and(alive, mask, out=D)
+                np.logical_and(alive, mask, out=alive)
+                np.copyto(D, self._alive_bytes[l])
                 np.multiply(Z, D, out=Z)
                 np.divide(Z, keep, out=Z)
             else:
-                if derivatives and kernel.derivative is not None:
+                if derivatives and kernel.indicator:
+                    kernel.derivative(Z, out=self._alive[l])
+                    np.copyto(D_all[l], self._alive_bytes[l])
+                elif derivatives and kernel.derivative is not None:
                     kernel.derivative(Z, out=D_all[l])
                 if mask is not None:
                     np.multiply(Z, mask, out=Z)
