@@ -24,7 +24,8 @@ def small_config(**tuning_options):
                   "epochs": 4, "batch_size": 32, "eval_every": 2, "dev_fraction": 0.2,
                   "test_fraction": 0.25, "standardize": True},
     }
-    config["tuning"].update({"protocol": "search", "trials": 4, "seeds": [100, 101], **tuning_options})
+    config["tuning"].update({"protocol": "search", "trials": 4, "seeds": [100, 101], "sensitivity_datasets": [],
+                             **tuning_options})
     return config
 
 
@@ -153,6 +154,12 @@ def test_a_space_with_a_bad_range_is_refused():
     config = small_config()
     config["tuning"]["space"]["beta1"] = {"low": 0.5, "high": 1.0, "scale": "log1m"}
     with pytest.raises(ConfigError, match="beta1"):
+        study.check_config(config)
+
+
+def test_a_sensitivity_dataset_must_be_a_dataset_of_the_study():
+    config = small_config(sensitivity_datasets=["circles"])
+    with pytest.raises(ConfigError, match="sensitivity_datasets"):
         study.check_config(config)
 
 
