@@ -27,8 +27,8 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dry_run_lists_every_job_of_the_default_study(tmp_path):
-    result = snakemake("-n", "--configfile", str(DEFAULT), workdir=tmp_path, timeout=120)
+def test_dry_run_lists_every_job_of_the_default_study(shipped_dry_run):
+    result = shipped_dry_run(DEFAULT.name)
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(DEFAULT.read_text())
     cells = len(config["datasets"]) * len(config["optimizers"]) * len(config["regularizers"])
