@@ -75,6 +75,8 @@ def test_an_edited_schema_is_read_again_and_a_validation_cannot_change_it(tmp_pa
         (("optimizers", "adam", "betaa"), 0.9, ["betaa", "misspelt"]),
         (("datasets", "circles", "epochs"), 0, ["datasets.circles.epochs", "0"]),
         (("datasets", "circles", "epochs"), "10", ["datasets.circles.epochs", "'10'", "integer"]),
+        (("datasets", "circles", "epochs"), "many", ["datasets.circles.epochs", "'many'", "integer"]),
+        (("optimizers", "adam", "learning_rate"), 0.1, ["optimizers.adam", "learning_rate", "misspelt"]),
         (("seeds",), [], ["seeds", "[]"]),
         (("seeds",), [1, 1], ["seeds"]),
         (("regularizers",), {}, ["regularizers"]),

@@ -37,15 +37,14 @@ def test_dry_run_lists_every_job_of_the_default_study(shipped_dry_run):
     )
 
 
+# Every bad value goes through the one validation the Snakefile calls, whose
+# messages test_config.py checks value by value; here two of them show that
+# the workflow stops on it before any job.
 @pytest.mark.parametrize(
     "change, expected",
     [
         ({"initializers.bogus": {}}, "bogus"),
         ({"regularizers.l2.lambd": -1}, "-1"),
-        ({"datasets.circles.epochs": "many"}, "many"),
-        ({"optimizers.adam.learning_rate": 0.1}, "learning_rate"),
-        ({"seeds": []}, "seeds"),
-        ({"optimizers.adam.method": "adamw"}, "adamw"),
     ],
 )
 def test_bad_config_fails_before_any_job_with_one_clear_message(tmp_path, change, expected):
