@@ -68,7 +68,8 @@ def write_config(folder, base="smoke.yaml", **changes):
         else:
             target[last] = value
     path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
+    # The study's own order of keys, as in the shipped file: results list levels in that order.
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
