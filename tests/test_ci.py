@@ -6,7 +6,7 @@ from importlib.metadata import requires
 import pytest
 import yaml
 
-from conftest import REPO, snakemake
+from conftest import REPO
 
 
 def _requirements_by_extra():
@@ -53,7 +53,7 @@ def test_forge_workflow_pins_its_actions_and_python():
 
 
 @pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
-def test_every_shipped_config_dry_runs(config, tmp_path):
-    result = snakemake("-n", "--configfile", str(REPO / "config" / config), workdir=tmp_path, timeout=300)
+def test_every_shipped_config_dry_runs(config, shipped_dry_run):
+    result = shipped_dry_run(config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Job stats:" in result.stdout + result.stderr

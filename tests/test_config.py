@@ -47,6 +47,24 @@ def test_defaults_are_filled_in():
     assert validated(config, SCHEMA)["datasets"]["circles"]["seed"] == 0
 
 
+def test_an_edited_schema_is_read_again_and_a_validation_cannot_change_it(tmp_path):
+    # Validation keeps the parsed schema between calls: an edit of the file
+    # must still count, and filling defaults into one config must not leak
+    # into the next.
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA.read_text())
+    config = copy.deepcopy(SMOKE)
+    del config["datasets"]["circles"]["seed"]
+    assert validated(config, schema)["datasets"]["circles"]["seed"] == 0
+    edited = copy.deepcopy(SCHEMA_DOC)
+    edited["properties"]["datasets"]["additionalProperties"]["properties"]["seed"]["default"] = 7
+    schema.write_text(yaml.safe_dump(edited))
+    assert validated(config, schema)["datasets"]["circles"]["seed"] == 7
+    schema.write_text(SCHEMA.read_text())
+    assert validated(config, schema)["datasets"]["circles"]["seed"] == 0
+    assert yaml.safe_load(SCHEMA.read_text()) == SCHEMA_DOC
+
+
 @pytest.mark.parametrize(
     "path, value, words",
     [
@@ -57,6 +75,8 @@ def test_defaults_are_filled_in():
         (("optimizers", "adam", "betaa"), 0.9, ["betaa", "misspelt"]),
         (("datasets", "circles", "epochs"), 0, ["datasets.circles.epochs", "0"]),
         (("datasets", "circles", "epochs"), "10", ["datasets.circles.epochs", "'10'", "integer"]),
+        (("datasets", "circles", "epochs"), "many", ["datasets.circles.epochs", "'many'", "integer"]),
+        (("optimizers", "adam", "learning_rate"), 0.1, ["optimizers.adam", "learning_rate", "misspelt"]),
         (("seeds",), [], ["seeds", "[]"]),
         (("seeds",), [1, 1], ["seeds"]),
         (("regularizers",), {}, ["regularizers"]),

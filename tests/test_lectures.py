@@ -490,8 +490,8 @@ def test_the_schema_refuses_a_misspelt_lecture_key():
         validated(config, SCHEMA)
 
 
-def test_dry_run_of_the_default_study_lists_every_lecture_job(tmp_path):
-    result = snakemake("-n", "--configfile", str(REPO / "config" / "config.yaml"), workdir=tmp_path, timeout=120)
+def test_dry_run_of_the_default_study_lists_every_lecture_job(shipped_dry_run):
+    result = shipped_dry_run("config.yaml")
     assert result.returncode == 0, result.stderr
     jobs = " ".join(result.stdout.split())
     for rule in ("lecture_depth", "lecture_normalization", "lecture_bias_variance", "lecture_learning_curves",

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, course_data_dir, snakemake
+from conftest import REPO, snakemake
 from nnstudy.analysis import derived, replication_check, run_tables
 from nnstudy.report import formats, page as report, table_names
 
@@ -315,16 +315,17 @@ def test_the_browser_check_catches_console_errors_and_broken_images(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def smoke_report(tmp_path_factory):
-    """The smoke study, run once; the tests below read its report."""
-    workdir = tmp_path_factory.mktemp("smoke-report")
-    config = yaml.safe_load(SMOKE.read_text())
-    config["course_data_dir"] = str(course_data_dir())
-    path = workdir / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    result = snakemake("--cores", "2", "--configfile", str(path), workdir=workdir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir, path
+def smoke_report(smoke_study, tmp_path_factory):
+    """A copy of the finished smoke study, Snakemake's records included: (workdir, config path).
+
+    A copy, not a run of its own: the tests below only read its report or
+    re-render it, and they change the folder, which the session's study must
+    not see.
+    """
+    reference, _ = smoke_study
+    workdir = tmp_path_factory.mktemp("smoke-report") / "study"
+    shutil.copytree(reference, workdir, symlinks=True)
+    return workdir, workdir / "config.yaml"
 
 
 @pytest.mark.slow

@@ -27,8 +27,8 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dry_run_lists_every_job_of_the_default_study(tmp_path):
-    result = snakemake("-n", "--configfile", str(DEFAULT), workdir=tmp_path, timeout=120)
+def test_dry_run_lists_every_job_of_the_default_study(shipped_dry_run):
+    result = shipped_dry_run(DEFAULT.name)
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(DEFAULT.read_text())
     # Without the course files (none beside tmp_path) cat is skipped, as the study says up front.
@@ -41,15 +41,14 @@ def test_dry_run_lists_every_job_of_the_default_study(tmp_path):
     )
 
 
+# Every bad value goes through the one validation the Snakefile calls, whose
+# messages test_config.py checks value by value; here two of them show that
+# the workflow stops on it before any job.
 @pytest.mark.parametrize(
     "change, expected",
     [
         ({"initializers.bogus": {}}, "bogus"),
         ({"regularizers.l2.lambd": -1}, "-1"),
-        ({"datasets.circles.epochs": "many"}, "many"),
-        ({"optimizers.adam.learning_rate": 0.1}, "learning_rate"),
-        ({"seeds": []}, "seeds"),
-        ({"optimizers.adam.method": "adamw"}, "adamw"),
     ],
 )
 def test_bad_config_fails_before_any_job_with_one_clear_message(tmp_path, change, expected):

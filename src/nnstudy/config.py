@@ -10,6 +10,7 @@ duplicate keys and naming the file and line of any syntax error; the
 workflow reads every config file through it.
 """
 
+import functools
 import math
 from pathlib import Path
 
@@ -153,6 +154,12 @@ def _check_optimizers(config):
                 )
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed_schema(text):
+    """The schema's text, parsed once per content: parsing is most of a validation's time."""
+    return yaml.safe_load(text)
+
+
 def validated(config, schema_path, notes=None):
     """Check ``config`` against the JSON schema and the package's registries.
 
@@ -169,7 +176,7 @@ def validated(config, schema_path, notes=None):
     from nnstudy.lectures import check_lectures
     from nnstudy.study.grid import check_config
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = copy.deepcopy(_parsed_schema(Path(schema_path).read_text()))
     config = copy.deepcopy(dict(config))
     _check_finite(config)
     validator = _schema_validator(schema)
