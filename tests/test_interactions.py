@@ -96,6 +96,12 @@ def test_sentences_never_call_an_unseen_interaction_absent():
     assert sentences[1] == ("regularizer: 1 of 2 interaction tests significant after Holm: gd - adam varies with "
                             "optimizer on d2 (p_Holm < 0.001).")
     assert not any("absent" in s for s in sentences)
+    many = pd.concat([loud.assign(p_holm=p, significant=True, level_a=f"l{i}") for i, p in
+                      enumerate([0.04, 0.001, 0.02, 0.0002, 0.03, 0.01, 0.005])], ignore_index=True)
+    named = interactions.interaction_sentences(many, named=3)[0]
+    assert named.startswith("regularizer: 14 of 14 interaction tests significant after Holm: the strongest: l3 - adam")
+    assert named.count("varies with") == 3 and named.endswith("; and 11 more (interaction_tests).")
+    assert named.index("l3 -") < named.index("l1 -") and "l6 -" not in named  # two tests per level
     few = quiet.assign(detectable_shift=[0.04, 3.0])
     assert interactions.interaction_sentences(few)[0].endswith(", and 1 test would miss even a 100-point one.")
     blind = quiet.assign(detectable_shift=[1.5, 3.0])

@@ -113,7 +113,12 @@ def noncentrality_for_power(df1, df2, alpha, power):
     return brentq(lambda lam: f_test_power(lam, df1, df2, alpha) - power, 0.0, high, xtol=1e-10)
 
 
-def interaction_sentences(tests):
+# The Summary names at most this many significant tests per factor, the
+# smallest Holm p-values first; the interaction_tests table has them all.
+NAMED_INTERACTIONS = 5
+
+
+def interaction_sentences(tests, named=NAMED_INTERACTIONS):
     """What the interaction tests allow the Summary to say, one plain-text sentence per factor.
 
     tests : the ``interaction_tests`` table (see
@@ -127,11 +132,15 @@ def interaction_sentences(tests):
         part = tests[tests["factor"] == factor]
         found = part[part["significant"]]
         if len(found):
+            strongest = found.sort_values("p_holm", kind="stable").head(named)
             items = [f"{r.level_a} - {r.level_b} varies with {r.across}"
                      + ("" if r.scope == "all" else f" on {r.scope.removeprefix('dataset=')}")
-                     + f" (p_Holm {_p(r.p_holm)})" for r in found.itertuples()]
+                     + f" (p_Holm {_p(r.p_holm)})" for r in strongest.itertuples()]
+            rest = len(found) - len(strongest)
+            more = f"; and {rest} more (interaction_tests)" if rest else ""
+            lead = "the strongest: " if rest else ""
             sentences.append(f"{factor}: {len(found)} of {len(part)} interaction tests significant after Holm: "
-                             + "; ".join(items) + ".")
+                             + lead + "; ".join(items) + more + ".")
             continue
         points = 100 * part["detectable_shift"].dropna()
         text = f"{factor}: no interaction detected ({len(part)} tests, Holm)"
