@@ -16,6 +16,9 @@ from nnstudy.study.grid import model_seed
 
 from test_report import DevTools, chromium_binary, small_png
 
+# The page shows numbers to three decimals: half a unit of the last one, and rounding.
+SHOWN = 5e-4 + 1e-9
+
 
 def test_frame_records_are_capped_evenly_with_first_and_last():
     assert explorer.frame_records(5).tolist() == [0, 1, 2, 3, 4]
@@ -105,7 +108,7 @@ def expected_run(workdir, runs, dataset, initializer, regularizer, optimizer, se
 def assert_shows(view, row, boundary, curves):
     for name in ("train_accuracy", "dev_accuracy", "test_accuracy"):
         shown = view["numbers"][name]
-        assert (shown == "–") if pd.isna(row[name]) else float(shown) == pytest.approx(row[name], abs=5e-4), name
+        assert (shown == "–") if pd.isna(row[name]) else float(shown) == pytest.approx(row[name], abs=SHOWN), name
     assert float(view["numbers"]["learning_rate"]) == pytest.approx(row["learning_rate"])
     assert view["numbers"]["status"].startswith(row["label"])
     assert view["numbers"]["status"].endswith("(stopped early)") == (row["status"] == "stopped_early")
@@ -211,17 +214,17 @@ def test_explorer_in_chromium_shows_the_selected_run_compares_and_follows_the_ur
         row = details[(details["factor"] == "initializer") & (details["scope"] == f"dataset={two_d}")
                       & (details["level_a"].isin([inits[0], inits[-1]])) & (details["level_b"].isin([inits[0], inits[-1]]))].iloc[0]
         sign = 1 if row["level_a"] == inits[0] else -1
-        assert float(compared["diff"]["study-estimate"]) == pytest.approx(sign * row["estimate"], abs=5e-4)
+        assert float(compared["diff"]["study-estimate"]) == pytest.approx(sign * row["estimate"], abs=SHOWN)
         low, high = sorted([sign * row["ci_low"], sign * row["ci_high"]])
         shown_low, shown_high = map(float, compared["diff"]["study-interval"].strip("[]").split(", "))
-        assert (shown_low, shown_high) == (pytest.approx(low, abs=5e-4), pytest.approx(high, abs=5e-4)), compared["diff"]
+        assert (shown_low, shown_high) == (pytest.approx(low, abs=SHOWN), pytest.approx(high, abs=SHOWN)), compared["diff"]
         scores = [
             expected_run(workdir, runs, two_d, a, current["regularizer"], current["optimizer"], seed)[0]["test_accuracy"]
             for seed in seeds for a in (inits[0], inits[-1])
         ]
         if not any(pd.isna(scores)) and not (runs["status"] == "diverged").any():
             cell = np.mean(np.array(scores[0::2]) - np.array(scores[1::2]))
-            assert float(compared["diff"]["cell-estimate"]) == pytest.approx(cell, abs=5e-4)
+            assert float(compared["diff"]["cell-estimate"]) == pytest.approx(cell, abs=SHOWN)
 
         # The compare view's URL opens the same view in a fresh load.
         open_page(browser, url + compared["hash"])
