@@ -22,15 +22,20 @@ RULE = ("Each unit's configuration is chosen once, by the tuning job: the trial 
         "chosen configuration; its test accuracy is reported, never used to choose.")
 
 
+def _runs(trials, dataset):
+    return int((trials["dataset"] == dataset).sum())
+
+
 def _usable(frame):
     return frame is not None and len(frame) > 0
 
 
-def _figure_html(record):
+def _figure_html(record, runs):
+    """The figure with its caption, which says how many tuning runs it draws on, as every figure does."""
     png = base64.b64encode(Path(record["png"]).read_bytes()).decode()
     return (f'<figure id="figure-{html.escape(record["name"])}"><img src="data:image/png;base64,{png}" '
             f'alt="{html.escape(record["title"])}"><figcaption><b>{html.escape(record["title"])}.</b> '
-            f'{html.escape(record["caption"])} <span class="files">Files: results/figures/{html.escape(record["name"])}'
+            f'{html.escape(record["caption"])} From {runs} runs of the tuning (trials x tuning seeds). <span class="files">Files: results/figures/{html.escape(record["name"])}'
             f'.png, .svg</span></figcaption></figure>')
 
 
@@ -173,10 +178,10 @@ def section_html(frames, figures_dir, table_html):
             if (summary["dataset"] == dataset).any():
                 parts.append(_figure_html(tuning_figures.draw(
                     lambda d=dataset: tuning_figures.budget_figure(summary, d), figures_dir,
-                    f"tuning_budget-{dataset}", f"Budget curves, {dataset}")))
+                    f"tuning_budget-{dataset}", f"Budget curves, {dataset}"), _runs(trials, dataset)))
         parts.append(_figure_html(tuning_figures.draw(
             lambda: tuning_figures.probability_figure(probability), figures_dir, "tuning_best_optimizer",
-            "Probability of the best optimizer")))
+            "Probability of the best optimizer"), len(trials)))
         parts.append(table_html(probability_table(probability), table_id="table-best_optimizer_probability"))
     edges = frames.get("tuning_edges")
     if edges is not None:
@@ -191,7 +196,7 @@ def section_html(frames, figures_dir, table_html):
             continue
         parts.append(_figure_html(tuning_figures.draw(
             lambda d=dataset: tuning_figures.hyperparameter_figure(trials, chosen, d), figures_dir,
-            f"tuning_hyperparameters-{dataset}", f"Hyperparameters, {dataset}")))
+            f"tuning_hyperparameters-{dataset}", f"Hyperparameters, {dataset}"), _runs(trials, dataset)))
     flips, ranks = frames.get("protocol_sensitivity"), frames.get("protocol_ranks")
     if _usable(flips):
         sentences, name_a, name_b = protocol_sentences_sensitivity(flips, ranks)
