@@ -124,11 +124,15 @@ def test_changing_one_hyperparameter_reruns_only_the_jobs_it_affects(smoke_study
     assert counts.pop("train") == n_cells  # only the L2 cells
     if config["tuning"]["protocol"] == "search":
         assert counts.pop("search") == n_cells  # and their tuning
+    # The L2 cells the protocol comparison trains again, one per optimizer of each of its datasets.
+    sensitivity = config["tuning"].get("sensitivity_datasets") or []
+    assert counts.pop("train_other_protocol", 0) == len(sensitivity) * len(config["optimizers"])
     assert counts.pop("gradcheck") == len(config["datasets"])  # only the L2 variant
     assert counts.pop("network_config") == len(config["datasets"])  # what the L2 cells share with it
     # Stages that train with L2 or read runs.csv follow; nothing else does.
     downstream = {"lecture_bias_variance", "lecture_augmentation", "lecture_figures"}
-    assert set(counts) <= {"aggregate", "tuning_tables", "report", "provenance", "all"} | downstream
+    tables = {"aggregate", "tuning_tables", "budget_tables", "protocol_sensitivity"}
+    assert set(counts) <= tables | {"report", "provenance", "all"} | downstream
 
 
 def test_training_logs_name_their_cell_and_say_how_far_it_is(smoke_study):

@@ -2,6 +2,7 @@
 # each optimizer is best at each budget, and the chosen values at the edge of
 # their range, from the tuning job's trials and choices.
 
+
 rule budget_tables:
     input:
         trials=paths.table("tuning_trials"),
