@@ -212,7 +212,7 @@ def section_html(frames, figures_dir, table_html):
                 columns={"mean_rank_a": f"mean rank, {name_a}", "mean_rank_b": f"mean rank, {name_b}"})
             parts.append("<details><summary>Mean ranks of the levels under each protocol</summary>"
                          + table_html(shown.round(2), table_id="table-protocol_ranks") + "</details>")
-    parts.append('<p class="files">Tables: results/tables/tuning_trials.csv, tuning_chosen.csv, budget_curves.csv, '
+    parts.append('<p class="files files-list">Tables: results/tables/tuning_trials.csv, tuning_chosen.csv, budget_curves.csv, '
                  "budget_summary.csv, best_optimizer_probability.csv, tuning_edges.csv"
                  + (", protocol_sensitivity.csv, protocol_ranks.csv" if _usable(flips) else "") + ".</p>")
     parts.append("</section>")
