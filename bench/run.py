@@ -177,7 +177,8 @@ def interleaved(timers, repeats):
     return results
 
 
-def engine_run(work, n_models, epochs):
+def engine_batch(work, n_models, epochs):
+    """(arch, seeds, params, data, config) of a batch of ``n_models`` He-initialized models on ``work``."""
     arch = network.Architecture(work.layer_sizes, "relu", "softmax" if work.softmax else "sigmoid")
     seeds = list(range(n_models))
     params = initializers.initialize(arch.layer_sizes, "he", seeds)
@@ -185,6 +186,11 @@ def engine_run(work, n_models, epochs):
     data = training.TrainData(work.X, work.Y, y)
     steps = epochs * work.steps_per_epoch
     config = training.TrainConfig(epochs=epochs, batch_size=work.batch_size, eval_every=steps)
+    return arch, seeds, params, data, config
+
+
+def engine_run(work, n_models, epochs):
+    arch, seeds, params, data, config = engine_batch(work, n_models, epochs)
     optimizer = optimizers.make_optimizer(work.optimizer)
 
     def run():
@@ -225,13 +231,7 @@ def tuning_settings(work, n_models, per_model):
 
 
 def tuning_run(work, n_models, epochs, per_model):
-    arch = network.Architecture(work.layer_sizes, "relu", "softmax" if work.softmax else "sigmoid")
-    seeds = list(range(n_models))
-    params = initializers.initialize(arch.layer_sizes, "he", seeds)
-    y = work.Y.argmax(axis=0) if work.softmax else work.Y[0].astype(int)
-    data = training.TrainData(work.X, work.Y, y)
-    steps = epochs * work.steps_per_epoch
-    config = training.TrainConfig(epochs=epochs, batch_size=work.batch_size, eval_every=steps)
+    arch, seeds, params, data, config = engine_batch(work, n_models, epochs)
     settings = tuning_settings(work, n_models, per_model)
     optimizer = optimizers.make_optimizer(
         "adam", beta1=settings["beta1"], beta2=settings["beta2"], epsilon=settings["epsilon"]
