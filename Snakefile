@@ -19,6 +19,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/scheduling.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/gradcheck.smk"
 include: "workflow/rules/train.smk"

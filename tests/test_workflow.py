@@ -167,3 +167,23 @@ def test_changing_the_gradient_check_samples_reruns_the_gate_but_retrains_nothin
     # Its table is aggregated again; no tuning or training job follows.
     downstream = {"lecture_bias_variance", "lecture_figures"}
     assert set(counts) <= {"aggregate", "report", "provenance", "all"} | downstream
+
+
+def test_a_local_run_selects_jobs_only_when_one_ends(tmp_path):
+    # Without scheduling.smk, Snakemake's job-start limit re-arms a timer after
+    # every selection, so each finished job adds a selection a second: 40
+    # selections for these 8 jobs, against 8 with it.
+    config = write_config(tmp_path)
+    targets = [
+        f"results/gradcheck/{d}/{r}.csv"
+        for d in ("circles", "digits")
+        for r in ("none", "dropout", "early_stopping")
+    ]
+    result = snakemake(
+        *targets, "--cores", "1", "--verbose", "--configfile", str(config), workdir=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    jobs = log.count("Finished job")
+    assert jobs >= len(targets)
+    assert log.count("Ready jobs") <= jobs + 1
