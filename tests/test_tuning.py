@@ -99,6 +99,25 @@ def test_every_unit_gets_the_same_budget_and_the_tuning_seeds_only():
     assert len({tuple(v) for v in by_init.values()}) == 1
 
 
+def test_the_trials_table_gives_every_unit_exactly_its_drawn_trials(tmp_path):
+    # The search jobs read their trials from the table the study draws once.
+    from nnstudy import io
+
+    config = small_config(trials=5)
+    path = tmp_path / "trials.csv"
+    io.write_rows(path, tuning.trial_rows(config))
+    rows = io.read_rows(path)
+    assert len(rows) == len(config["optimizers"]) * len(config["regularizers"]) * 5
+    for optimizer in config["optimizers"]:
+        for regularizer in config["regularizers"]:
+            read = tuning.trials_from_rows(config, rows, optimizer, regularizer)
+            drawn = tuning.unit_trials(config, optimizer, regularizer)
+            assert read == drawn  # the same values, bit for bit, with patience an int
+            assert [type(v) for t in read for v in t.values()] == [type(v) for t in drawn for v in t.values()]
+    with pytest.raises(ConfigError, match="no full set of trials for adam / l2"):
+        tuning.trials_from_rows(config, [r for r in rows if r["trial"] != 2], "adam", "l2")
+
+
 def test_the_search_job_chooses_once_and_training_reads_that_choice():
     config = small_config()
     config["initializers"] = {"zeros": {}, "he": {}}

@@ -38,6 +38,11 @@ def chosen_rate(dataset="{dataset}", optimizer="{optimizer}"):
     return f"{RESULTS}/tuning/{dataset}/{optimizer}.chosen.json"
 
 
+def trial_table():
+    """The search protocol's trials of every (optimizer, regularizer), drawn once for the study."""
+    return f"{RESULTS}/tuning/trials.csv"
+
+
 def search_trials(dataset="{dataset}", optimizer="{optimizer}", regularizer="{regularizer}"):
     """One row per (unit, trial, tuning seed) of a search tuning job."""
     return f"{RESULTS}/tuning/{dataset}/{optimizer}/{regularizer}.trials.csv"

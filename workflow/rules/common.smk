@@ -153,6 +153,19 @@ def cell_config(wildcards):
     return sliced
 
 
+def trials_config():
+    """What the search protocol's trials are drawn from: the space, their number
+    and seed, and which optimizer methods and regularizers there are."""
+    tuning = config["tuning"]
+    return {
+        "tuning": {k: tuning[k] for k in ("space", "trials", "sobol_seed")},
+        "optimizers": {
+            o: {"method": v["method"]} for o, v in config["optimizers"].items()
+        },
+        "regularizers": {r: {} for r in config["regularizers"]},
+    }
+
+
 def variance_config(wildcards):
     """The study slice one dataset's decomposition depends on: its training cell's, plus the section."""
     section = config["variance_decomposition"]

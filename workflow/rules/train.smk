@@ -21,12 +21,31 @@ rule tune:
         "../scripts/tune.py"
 
 
+rule trials:
+    output:
+        paths.trial_table(),
+    log:
+        "logs/trials.log",
+    benchmark:
+        "benchmarks/trials.tsv"
+    conda:
+        "../envs/nnstudy.yaml"
+    params:
+        config=trials_config(),
+    script:
+        "../scripts/trials.py"
+
+
 rule search:
     input:
         data=paths.dataset_file(),
         # ancient: see the train rule.
         gradcheck=ancient(paths.gradcheck_table()),
         network=paths.network_settings(),
+        # ancient: a job's trials change only with the part of the config its
+        # own params carry (tuning, its optimizer), which reruns it; adding an
+        # optimizer redraws the table but reruns no other job.
+        trials=ancient(paths.trial_table()),
     output:
         trials=paths.search_trials(),
         chosen=paths.search_chosen(),

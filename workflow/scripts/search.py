@@ -16,7 +16,8 @@ optimizer = snakemake.wildcards.optimizer
 regularizer = snakemake.wildcards.regularizer
 
 pool = io.read_pool(snakemake.input.data)
-outcome, rows = tuning.search_cell(config, dataset, optimizer, regularizer, pool)
+trials = tuning.trials_from_rows(config, io.read_rows(snakemake.input.trials), optimizer, regularizer)
+outcome, rows = tuning.search_cell(config, dataset, optimizer, regularizer, pool, trials)
 io.write_rows(snakemake.output.trials, rows)
 chosen = tuning.choose(config, rows)
 io.write_rows(snakemake.output.chosen, chosen)
