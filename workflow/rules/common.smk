@@ -124,8 +124,16 @@ def gradcheck_config(wildcards):
     return {**network_config(wildcards), "gradcheck": config["gradcheck"]}
 
 
+def cell_files(path):
+    """``path``'s pattern for each regularizer of a (dataset, optimizer) job.
+
+    path : a function of nnstudy.paths taking a regularizer.
+    """
+    return [path(regularizer=r) for r in REGULARIZERS]
+
+
 def cell_config(wildcards):
-    """The part of the configuration one training job depends on.
+    """The part of the configuration one job of a (dataset, optimizer[, regularizer]) depends on.
 
     Passing only this slice as params means that changing, say, the L2
     strength reruns only the jobs that use L2.
@@ -151,6 +159,12 @@ def cell_config(wildcards):
             wildcards.regularizer: config["regularizers"][wildcards.regularizer]
         }
     return sliced
+
+
+def job_config(wildcards):
+    """The slice a (dataset, optimizer) search or training job depends on: its
+    cells', every regularizer's among them."""
+    return {**cell_config(wildcards), "regularizers": config["regularizers"]}
 
 
 def trials_config():
@@ -201,14 +215,16 @@ def variance_chosen_rate(wildcards):
 
 
 def chosen_rate(wildcards):
-    """What the cell's tuning job chose: its chosen table (search protocol), or
-    the (dataset, optimizer)'s rate (grid protocol; none with fixed rates)."""
+    """What tuning chose for a (dataset, optimizer) job's cells: each cell's
+    chosen table (search protocol, in REGULARIZERS order), or the (dataset,
+    optimizer)'s rate (grid protocol; none with fixed rates)."""
     if SEARCH:
-        return paths.search_chosen(
-            wildcards.dataset, wildcards.optimizer, wildcards.regularizer
-        )
+        return [
+            paths.search_chosen(wildcards.dataset, wildcards.optimizer, r)
+            for r in REGULARIZERS
+        ]
     if TUNE:
-        return paths.chosen_rate(wildcards.dataset, wildcards.optimizer)
+        return [paths.chosen_rate(wildcards.dataset, wildcards.optimizer)]
     return []
 
 
@@ -218,19 +234,20 @@ def sensitivity_cells():
 
 
 def other_protocol_choice(wildcards):
-    """What the other protocol's tuning chose for a cell (see chosen_rate)."""
+    """What the other protocol's tuning chose for a job's cells (see chosen_rate)."""
     if wildcards.protocol == "search":
-        return paths.search_chosen(
-            wildcards.dataset, wildcards.optimizer, wildcards.regularizer
-        )
+        return [
+            paths.search_chosen(wildcards.dataset, wildcards.optimizer, r)
+            for r in REGULARIZERS
+        ]
     if TUNE:
-        return paths.chosen_rate(wildcards.dataset, wildcards.optimizer)
+        return [paths.chosen_rate(wildcards.dataset, wildcards.optimizer)]
     return []
 
 
 def other_protocol_config(wildcards):
     """A training cell's slice of the configuration, under the other protocol."""
-    sliced = cell_config(wildcards)
+    sliced = job_config(wildcards)
     sliced["tuning"] = {**sliced["tuning"], "protocol": wildcards.protocol}
     return sliced
 

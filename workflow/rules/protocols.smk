@@ -7,21 +7,22 @@ rule train_other_protocol:
     input:
         data=paths.dataset_file(),
         # ancient: see the train rule.
-        gradcheck=ancient(paths.gradcheck_table()),
-        network=paths.network_settings(),
+        gradcheck=ancient(cell_files(paths.gradcheck_table)),
+        network=cell_files(paths.network_settings),
         chosen=other_protocol_choice,
     output:
-        run=paths.protocol_run_file(),
-        rows=paths.protocol_run_rows(),
-        timing=paths.protocol_train_timing(),
+        run=cell_files(paths.protocol_run_file),
+        rows=cell_files(paths.protocol_run_rows),
+        timing=cell_files(paths.protocol_train_timing),
     log:
-        "logs/protocols/{protocol}/{dataset}/{optimizer}/{regularizer}.log",
+        "logs/protocols/{protocol}/{dataset}/{optimizer}.log",
     benchmark:
-        "benchmarks/protocols/{protocol}/{dataset}/{optimizer}/{regularizer}.tsv"
+        "benchmarks/protocols/{protocol}/{dataset}/{optimizer}.tsv"
     conda:
         "../envs/nnstudy.yaml"
     params:
         config=other_protocol_config,
+        regularizers=REGULARIZERS,
     script:
         "../scripts/train.py"
 

@@ -36,28 +36,35 @@ rule trials:
         "../scripts/trials.py"
 
 
+# One search and one training job per (dataset, optimizer): each of its
+# regularizers' cells trains as its own batch, one after another. A job costs
+# about 0.7 s to start (Python, NumPy, h5py, Snakemake's script wrapper)
+# whatever it trains, and per cell that was a tenth of the default study.
+
+
 rule search:
     input:
         data=paths.dataset_file(),
         # ancient: see the train rule.
-        gradcheck=ancient(paths.gradcheck_table()),
-        network=paths.network_settings(),
+        gradcheck=ancient(cell_files(paths.gradcheck_table)),
+        network=cell_files(paths.network_settings),
         # ancient: a job's trials change only with the part of the config its
         # own params carry (tuning, its optimizer), which reruns it; adding an
         # optimizer redraws the table but reruns no other job.
         trials=ancient(paths.trial_table()),
     output:
-        trials=paths.search_trials(),
-        chosen=paths.search_chosen(),
-        timing=paths.search_timing(),
+        trials=cell_files(paths.search_trials),
+        chosen=cell_files(paths.search_chosen),
+        timing=cell_files(paths.search_timing),
     log:
-        "logs/search/{dataset}/{optimizer}/{regularizer}.log",
+        "logs/search/{dataset}/{optimizer}.log",
     benchmark:
-        "benchmarks/search/{dataset}/{optimizer}/{regularizer}.tsv"
+        "benchmarks/search/{dataset}/{optimizer}.tsv"
     conda:
         "../envs/nnstudy.yaml"
     params:
-        config=cell_config,
+        config=job_config,
+        regularizers=REGULARIZERS,
     script:
         "../scripts/search.py"
 
@@ -74,20 +81,21 @@ rule train:
         # again only through plain inputs: the settings training shares with
         # its gate (network, regularizer) come as a plain input file, so that
         # changing them still retrains.
-        gradcheck=ancient(paths.gradcheck_table()),
-        network=paths.network_settings(),
+        gradcheck=ancient(cell_files(paths.gradcheck_table)),
+        network=cell_files(paths.network_settings),
         chosen=chosen_rate,
     output:
-        run=paths.run_file(),
-        rows=paths.run_rows(),
-        timing=paths.train_timing(),
+        run=cell_files(paths.run_file),
+        rows=cell_files(paths.run_rows),
+        timing=cell_files(paths.train_timing),
     log:
-        "logs/train/{dataset}/{optimizer}/{regularizer}.log",
+        "logs/train/{dataset}/{optimizer}.log",
     benchmark:
-        "benchmarks/train/{dataset}/{optimizer}/{regularizer}.tsv"
+        "benchmarks/train/{dataset}/{optimizer}.tsv"
     conda:
         "../envs/nnstudy.yaml"
     params:
-        config=cell_config,
+        config=job_config,
+        regularizers=REGULARIZERS,
     script:
         "../scripts/train.py"

@@ -4,19 +4,26 @@ import logging
 import sys
 
 
+def _format(job):
+    return f"%(asctime)s %(levelname)s {job.replace('%', '%%')} %(message)s"
+
+
+def _job(snakemake, *cell):
+    return " ".join([snakemake.rule, "/".join(map(str, [*snakemake.wildcards, *cell]))]).strip()
+
+
 def start_log(snakemake):
     """Log to ``snakemake.log[0]``; uncaught errors are logged there too.
 
-    Every line names the rule and its wildcards (``train circles/adam/l2``),
+    Every line names the rule and its wildcards (``train circles/adam``),
     so lines read on their own, or gathered from many logs, say which job
     wrote them.
     """
-    job = " ".join([snakemake.rule, "/".join(map(str, snakemake.wildcards))]).strip()
     logging.basicConfig(
         filename=snakemake.log[0],
         filemode="w",
         level=logging.INFO,
-        format=f"%(asctime)s %(levelname)s {job.replace('%', '%%')} %(message)s",
+        format=_format(_job(snakemake)),
     )
     logging.captureWarnings(True)
     log = logging.getLogger(snakemake.rule)
@@ -27,3 +34,9 @@ def start_log(snakemake):
 
     sys.excepthook = log_uncaught
     return log
+
+
+def name_cell(snakemake, *cell):
+    """Make the next lines name the cell too (``train circles/adam/l2``), in a job that trains several."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter(_format(_job(snakemake, *cell))))
