@@ -2,9 +2,10 @@
 
 The configuration (``config/config.yaml``, validated against
 ``workflow/schemas/config.schema.yaml`` and by :func:`check_config`) names
-datasets, initializers, regularizers, optimizers and seeds. One training job
-covers one (dataset, optimizer, regularizer) cell: every initializer and seed
-of it trains as one batch.
+datasets, initializers, regularizers, optimizers and seeds. A training cell is
+one (dataset, optimizer, regularizer): every initializer and seed of it trains
+as one batch (the workflow's job for a (dataset, optimizer) trains its cells
+one after another).
 
 A seed is a replicate of the whole experiment: seed number ``k`` of a dataset
 draws its own stratified train/dev/test split of the dataset's pool, its own

@@ -8,7 +8,7 @@ rate, its optimizer's hyperparameters (momentum's beta, Adam's betas and
 epsilon, ...) and its regularizer's strengths (lambd, keep_prob, patience).
 Every unit draws ``tuning.trials`` points of a scrambled Sobol sequence with
 the same seed (:mod:`nnstudy.study.search`) and trains each on every tuning
-seed's split; all of a (dataset, regularizer, optimizer) job's units train
+seed's split; all of a (dataset, regularizer, optimizer) cell's units train
 as one batch, each model with its own hyperparameters. The choice
 (:mod:`nnstudy.selection`) is made once, by the tuning job, and written to
 its chosen table; training reads that table (:func:`cell_hyperparameters`).
