@@ -214,11 +214,11 @@ def variance_chosen_rate(wildcards):
     return []
 
 
-def chosen_rate(wildcards):
+def tuning_choices(wildcards, search):
     """What tuning chose for a (dataset, optimizer) job's cells: each cell's
     chosen table (search protocol, in REGULARIZERS order), or the (dataset,
     optimizer)'s rate (grid protocol; none with fixed rates)."""
-    if SEARCH:
+    if search:
         return [
             paths.search_chosen(wildcards.dataset, wildcards.optimizer, r)
             for r in REGULARIZERS
@@ -226,6 +226,11 @@ def chosen_rate(wildcards):
     if TUNE:
         return [paths.chosen_rate(wildcards.dataset, wildcards.optimizer)]
     return []
+
+
+def chosen_rate(wildcards):
+    """What the study's tuning chose for a training job's cells."""
+    return tuning_choices(wildcards, SEARCH)
 
 
 def sensitivity_cells():
@@ -234,15 +239,8 @@ def sensitivity_cells():
 
 
 def other_protocol_choice(wildcards):
-    """What the other protocol's tuning chose for a job's cells (see chosen_rate)."""
-    if wildcards.protocol == "search":
-        return [
-            paths.search_chosen(wildcards.dataset, wildcards.optimizer, r)
-            for r in REGULARIZERS
-        ]
-    if TUNE:
-        return [paths.chosen_rate(wildcards.dataset, wildcards.optimizer)]
-    return []
+    """What the other protocol's tuning chose for a job's cells."""
+    return tuning_choices(wildcards, wildcards.protocol == "search")
 
 
 def other_protocol_config(wildcards):

@@ -17,8 +17,7 @@ regularizers = snakemake.params.regularizers
 pool = io.read_pool(snakemake.input.data)
 grid = study.boundary_probe(pool)
 # One chosen table per cell (search protocol), one rate for all (grid), or none (fixed rates).
-chosen = snakemake.input.chosen
-chosen = [chosen] if isinstance(chosen, str) else list(chosen)
+chosen = list(snakemake.input.chosen)
 
 for k, regularizer in enumerate(regularizers):
     start = time.perf_counter()
